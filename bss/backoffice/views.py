@@ -1,0 +1,56 @@
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from bss import selectors
+from bss.backoffice.access import staff_required
+from bss.backoffice.tools import tools_for
+from bss.choices import OrderStatus
+
+
+@staff_required()
+def dashboard(request: HttpRequest) -> HttpResponse:
+    orders = selectors.order_list_for_user(user=request.user)
+    counts = {row["status"]: row["n"] for row in orders.values("status").annotate(n=Count("id")).order_by()}
+    context = {
+        "customer_count": selectors.customer_list_for_user(user=request.user).count(),
+        "reseller_count": selectors.reseller_list_for_user(user=request.user).count(),
+        "subscription_count": selectors.subscription_list_for_user(user=request.user).count(),
+        "order_counts": [(label, counts.get(value, 0)) for value, label in OrderStatus.choices],
+        "recent_orders": orders[:10],
+    }
+    return render(request, "backoffice/dashboard.html", context)
+
+
+@staff_required()
+def tools(request: HttpRequest) -> HttpResponse:
+    return render(request, "backoffice/tools.html", {"tools": tools_for(request.user)})
+
+
+@staff_required()
+def customer_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    customers = selectors.customer_list_for_user(user=request.user, search=search).annotate(
+        tenant_count=Count("tenants", distinct=True)
+    )[:200]
+    return render(request, "backoffice/customer_list.html", {"customers": customers, "q": search})
+
+
+@staff_required()
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = selectors.customer_get_for_user(user=request.user, customer_id=customer_id)
+    context = {
+        "customer": customer,
+        "tenants": customer.tenants.select_related("instance"),
+        "subscriptions": selectors.subscription_list_for_user(user=request.user).filter(customer=customer),
+        "orders": selectors.order_list_for_user(user=request.user).filter(customer=customer)[:50],
+    }
+    return render(request, "backoffice/customer_detail.html", context)
+
+
+@staff_required()
+def reseller_list(request: HttpRequest) -> HttpResponse:
+    resellers = selectors.reseller_list_for_user(user=request.user).annotate(
+        customer_count=Count("customers", distinct=True)
+    )
+    return render(request, "backoffice/reseller_list.html", {"resellers": resellers})

@@ -1,0 +1,18 @@
+"""The Celery application and the one place where periodic work is declared."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bss.settings")
+
+app = Celery("cspbss")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Stable dotted names; each entry says why it runs at that cadence. Later issues add their entries here.
+app.conf.beat_schedule = {
+    # Cheap liveness probe: proves beat -> broker -> worker works end to end; monitoring watches its result.
+    "bss.health": {"task": "bss.tasks.health_check", "schedule": crontab(minute="*/5")},
+}

@@ -1,0 +1,21 @@
+from bss.models.accounts import Customer, Marketplace, MicrosoftTenant, Reseller, User
+from bss.models.audit import AuditEvent
+from bss.models.instances import PartnerCenterInstance
+from bss.models.mca import MCAAcceptance
+from bss.models.orders import Order, OrderLine
+from bss.models.subscriptions import LicenseLedgerEntry, Subscription
+
+__all__ = [
+    "AuditEvent",
+    "Customer",
+    "LicenseLedgerEntry",
+    "MCAAcceptance",
+    "Marketplace",
+    "MicrosoftTenant",
+    "Order",
+    "OrderLine",
+    "PartnerCenterInstance",
+    "Reseller",
+    "Subscription",
+    "User",
+]

@@ -1,0 +1,81 @@
+"""Permission-scoped reads. Every tenant-scoped object is fetched here with the acting user; a foreign object
+is "not found" (NotFound), never "forbidden", so that its existence is not revealed."""
+
+from django.db.models import Q, QuerySet
+
+from bss.choices import UserRole
+from bss.exceptions import NotFound
+from bss.models import Customer, MCAAcceptance, MicrosoftTenant, Order, Reseller, Subscription, User
+
+
+def user_is_provider_staff(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and (user.is_superuser or user.is_provider_staff))
+
+
+def _customer_scope(user: User, prefix: str = "") -> Q:
+    """A Q filter selecting the customers (through `prefix`) the user may see."""
+    if user_is_provider_staff(user):
+        return Q()
+    if user.is_authenticated and user.is_active:
+        if user.role == UserRole.RESELLER and user.reseller_id:
+            return Q(**{f"{prefix}reseller_id": user.reseller_id})
+        if user.role == UserRole.CUSTOMER and user.customer_id:
+            return Q(**{f"{prefix}pk": user.customer_id})
+    return Q(pk__in=[])
+
+
+def reseller_list_for_user(*, user: User) -> QuerySet[Reseller]:
+    qs = Reseller.objects.select_related("parent")
+    if user_is_provider_staff(user):
+        return qs
+    if user.is_authenticated and user.role == UserRole.RESELLER and user.reseller_id:
+        return qs.filter(pk=user.reseller_id)
+    return qs.none()
+
+
+def customer_list_for_user(*, user: User, search: str = "") -> QuerySet[Customer]:
+    qs = Customer.objects.select_related("reseller", "marketplace").filter(_customer_scope(user))
+    if search:
+        qs = qs.filter(Q(company_name__icontains=search) | Q(tenants__default_domain__icontains=search)).distinct()
+    return qs
+
+
+def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
+    try:
+        return customer_list_for_user(user=user).get(pk=customer_id)
+    except Customer.DoesNotExist:
+        raise NotFound("Customer not found.") from None
+
+
+def tenant_list_for_user(*, user: User) -> QuerySet[MicrosoftTenant]:
+    return MicrosoftTenant.objects.select_related("customer", "instance").filter(_customer_scope(user, "customer__"))
+
+
+def order_list_for_user(*, user: User) -> QuerySet[Order]:
+    return Order.objects.select_related("customer", "tenant", "reseller", "marketplace").filter(
+        _customer_scope(user, "customer__")
+    )
+
+
+def order_get_for_user(*, user: User, order_id: int) -> Order:
+    try:
+        return order_list_for_user(user=user).prefetch_related("lines").get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound("Order not found.") from None
+
+
+def subscription_list_for_user(*, user: User) -> QuerySet[Subscription]:
+    return Subscription.objects.select_related("customer", "tenant", "tenant__instance").filter(
+        _customer_scope(user, "customer__")
+    )
+
+
+def subscription_get_for_user(*, user: User, subscription_id: int) -> Subscription:
+    try:
+        return subscription_list_for_user(user=user).get(pk=subscription_id)
+    except Subscription.DoesNotExist:
+        raise NotFound("Subscription not found.") from None
+
+
+def mca_acceptance_list_for_user(*, user: User) -> QuerySet[MCAAcceptance]:
+    return MCAAcceptance.objects.select_related("customer", "recorded_by").filter(_customer_scope(user, "customer__"))

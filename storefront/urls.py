@@ -1,0 +1,10 @@
+from django.urls import path
+
+from storefront import views
+
+app_name = "storefront"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("customers/<int:customer_id>/", views.workspace, name="workspace"),
+]
