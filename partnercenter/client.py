@@ -1,0 +1,167 @@
+"""``PartnerCenterClient``: one Partner Center instance with its own credentials, tokens, connection pool
+and request budget. Any number of clients can live side by side (several partners or clouds)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from ._transport import RetryPolicy, Transport
+from .auth import AppOnlyTokenProvider, AppUserTokenProvider, TokenProvider
+from .clouds import CloudInstance
+from .ratelimit import RateLimiter
+from .resources import (
+    AgreementsResource,
+    CartsResource,
+    CatalogResource,
+    CustomersResource,
+    OrdersResource,
+    PriceSheetsResource,
+    SubscriptionsResource,
+)
+
+__all__ = ["ConnectionCheck", "PartnerCenterClient"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionCheck:
+    api_base_url: str
+    duration_ms: float
+    app_user: bool
+
+
+class PartnerCenterClient:
+    """Partner Center REST client.
+
+    ``token_provider`` gives app-only tokens (or App+User ones if that is all you have);
+    ``user_token_provider`` gives App+User tokens and is used for operations Microsoft documents as App+User
+    only (agreements, relationship links, provisioning status, price sheets...). Without it those raise
+    :class:`AppUserAuthRequiredError`. ``rate_limiter`` is shared by all clients of the same ``instance_key``
+    if it is a :class:`RedisTokenBucketLimiter`.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_base_url: str,
+        token_provider: TokenProvider,
+        user_token_provider: TokenProvider | None = None,
+        price_sheet_token_provider: TokenProvider | None = None,
+        price_sheet_base_url: str | None = None,
+        timeout: float | tuple[float, float] = (5.0, 30.0),
+        max_retries: int = 2,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 8.0,
+        max_retry_after: float = 60.0,
+        rate_limiter: RateLimiter | None = None,
+        instance_key: str = "default",
+        session: requests.Session | None = None,
+        verify: bool | str = True,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if isinstance(timeout, int | float):
+            timeout = (float(timeout), float(timeout))
+        self.instance_key = instance_key
+        self._transport = Transport(
+            api_base_url=api_base_url,
+            token_provider=token_provider,
+            user_token_provider=user_token_provider,
+            price_sheet_token_provider=price_sheet_token_provider,
+            price_sheet_base_url=price_sheet_base_url,
+            timeout=timeout,
+            retry=RetryPolicy(
+                max_retries=max_retries,
+                backoff_base=backoff_base,
+                backoff_cap=backoff_cap,
+                max_retry_after=max_retry_after,
+            ),
+            rate_limiter=rate_limiter,
+            instance_key=instance_key,
+            session=session,
+            verify=verify,
+            sleep=sleep,
+        )
+        self.customers = CustomersResource(self._transport)
+        self.agreements = AgreementsResource(self._transport)
+        self.catalog = CatalogResource(self._transport)
+        self.price_sheets = PriceSheetsResource(self._transport)
+        self.carts = CartsResource(self._transport)
+        self.orders = OrdersResource(self._transport)
+        self.subscriptions = SubscriptionsResource(self._transport, sleep=sleep)
+
+    @classmethod
+    def for_cloud(
+        cls,
+        cloud: CloudInstance,
+        *,
+        tenant_id: str,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str | None = None,
+        on_refresh_token_rotated: Callable[[str], None] | None = None,
+        ca_bundle: str | None = None,
+        instance_key: str | None = None,
+        **kwargs: Any,
+    ) -> PartnerCenterClient:
+        """Client for a cloud preset (or :func:`clouds.custom`) and one partner's app registration.
+
+        With ``refresh_token`` (secure application model) App+User operations are enabled, including price
+        sheets (same refresh token, Partner API audience)."""
+        app = AppOnlyTokenProvider.for_cloud(
+            cloud, tenant_id=tenant_id, client_id=client_id, client_secret=client_secret, ca_bundle=ca_bundle
+        )
+        user: AppUserTokenProvider | None = None
+        price_sheet: TokenProvider | None = None
+        if refresh_token:
+            user = AppUserTokenProvider.for_cloud(
+                cloud,
+                tenant_id=tenant_id,
+                client_id=client_id,
+                client_secret=client_secret,
+                refresh_token=refresh_token,
+                on_refresh_token_rotated=on_refresh_token_rotated,
+                ca_bundle=ca_bundle,
+            )
+            if cloud.price_sheet_scope:
+                price_sheet = user.with_scope(cloud.price_sheet_scope)
+        kwargs.setdefault("verify", ca_bundle if ca_bundle else True)
+        return cls(
+            api_base_url=cloud.api_base_url,
+            token_provider=app,
+            user_token_provider=user,
+            price_sheet_token_provider=price_sheet,
+            price_sheet_base_url=cloud.price_sheet_base_url,
+            instance_key=instance_key or f"{cloud.name}:{tenant_id}",
+            **kwargs,
+        )
+
+    def test_connection(self, *, app_user: bool = False) -> ConnectionCheck:
+        """Acquire a token and make a harmless read (first page of one customer). Raises on failure."""
+        started = time.monotonic()
+        self._transport.request(
+            "GET",
+            "/v1/customers",
+            params={"size": 1},
+            auth="user" if app_user else "app",
+            operation="test connection",
+        )
+        return ConnectionCheck(
+            api_base_url=self._transport.api_base_url,
+            duration_ms=(time.monotonic() - started) * 1000,
+            app_user=app_user,
+        )
+
+    ping = test_connection
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> PartnerCenterClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
