@@ -88,6 +88,43 @@ def _is_microsoft_authority(authority: str) -> bool:
     return (urlsplit(authority).hostname or "").lower() in _MICROSOFT_LOGIN_HOSTS
 
 
+class _LazyMsalApp:
+    """Builds the MSAL application on first use: MSAL reads the authority's OpenID metadata in its
+    constructor, and building a client must not touch the network."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        authority: str,
+        validate_authority: bool,
+        session_factory: Callable[[], requests.Session],
+        app: Any = None,
+    ) -> None:
+        self._args = (client_id, client_secret, authority, validate_authority)
+        self._session_factory = session_factory
+        self._app = app
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        with self._lock:
+            if self._app is None:
+                client_id, client_secret, authority, validate = self._args
+                self._app = msal.ConfidentialClientApplication(
+                    client_id,
+                    client_credential=client_secret,
+                    authority=authority,
+                    validate_authority=validate,
+                    instance_discovery=validate,
+                    http_client=self._session_factory(),
+                )
+            return self._app
+
+    def peek(self) -> Any:
+        return self._app
+
+
 class _MsalProviderBase:
     def __init__(
         self,
@@ -113,17 +150,17 @@ class _MsalProviderBase:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires_at = 0.0
-        if msal_app is None:
-            session = http_session or _TimeoutSession(timeout, ca_bundle if ca_bundle else True)
-            msal_app = msal.ConfidentialClientApplication(
-                client_id,
-                client_credential=client_secret,
+        if isinstance(msal_app, _LazyMsalApp):
+            self._app = msal_app
+        else:
+            self._app = _LazyMsalApp(
+                client_id=client_id,
+                client_secret=client_secret,
                 authority=authority,
                 validate_authority=validate_authority,
-                instance_discovery=validate_authority,
-                http_client=session,
+                session_factory=lambda: http_session or _TimeoutSession(timeout, ca_bundle if ca_bundle else True),
+                app=msal_app,
             )
-        self._app = msal_app
 
     def get_token(self) -> str:
         with self._lock:
@@ -219,10 +256,10 @@ class AppOnlyTokenProvider(_MsalProviderBase):
         )
 
     def _acquire(self) -> dict[str, Any]:
-        return self._call_msal(lambda: self._app.acquire_token_for_client(scopes=[self.scope]))
+        return self._call_msal(lambda: self._app.get().acquire_token_for_client(scopes=[self.scope]))
 
     def _forget_msal_cache(self) -> None:
-        remove = getattr(self._app, "remove_tokens_for_client", None)
+        remove = getattr(self._app.peek(), "remove_tokens_for_client", None)
         if remove is not None:
             remove()
 
@@ -319,7 +356,9 @@ class AppUserTokenProvider(_MsalProviderBase):
         state = self._state
         with state.lock:
             current = state.refresh_token
-            result = self._call_msal(lambda: self._app.acquire_token_by_refresh_token(current, scopes=[self.scope]))
+            result = self._call_msal(
+                lambda: self._app.get().acquire_token_by_refresh_token(current, scopes=[self.scope])
+            )
             rotated = result.get("refresh_token")
             if rotated and rotated != current:
                 state.refresh_token = str(rotated)

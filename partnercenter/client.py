@@ -13,6 +13,7 @@ import requests
 from ._transport import RetryPolicy, Transport
 from .auth import AppOnlyTokenProvider, AppUserTokenProvider, TokenProvider
 from .clouds import CloudInstance
+from .errors import ConfigurationError
 from .ratelimit import RateLimiter
 from .resources import (
     AgreementsResource,
@@ -98,26 +99,34 @@ class PartnerCenterClient:
         cls,
         cloud: CloudInstance,
         *,
-        tenant_id: str,
-        client_id: str,
-        client_secret: str,
+        tenant_id: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
         refresh_token: str | None = None,
         on_refresh_token_rotated: Callable[[str], None] | None = None,
         ca_bundle: str | None = None,
+        token_provider: TokenProvider | None = None,
+        user_token_provider: TokenProvider | None = None,
+        price_sheet_token_provider: TokenProvider | None = None,
         instance_key: str | None = None,
         **kwargs: Any,
     ) -> PartnerCenterClient:
-        """Client for a cloud preset (or :func:`clouds.custom`) and one partner's app registration.
+        """Client for a cloud preset (or :func:`clouds.custom`).
 
-        With ``refresh_token`` (secure application model) App+User operations are enabled, including price
-        sheets (same refresh token, Partner API audience)."""
-        app = AppOnlyTokenProvider.for_cloud(
-            cloud, tenant_id=tenant_id, client_id=client_id, client_secret=client_secret, ca_bundle=ca_bundle
-        )
-        user: AppUserTokenProvider | None = None
-        price_sheet: TokenProvider | None = None
-        if refresh_token:
-            user = AppUserTokenProvider.for_cloud(
+        Either pass one partner's app registration (``tenant_id``, ``client_id``, ``client_secret`` and, for
+        App+User operations, the secure-application-model ``refresh_token``) or ready token providers.
+        An :class:`AppUserTokenProvider` also serves price sheets (same refresh token, Partner API audience).
+        """
+        if token_provider is None:
+            if not (tenant_id and client_id and client_secret):
+                raise ConfigurationError("for_cloud needs tenant_id, client_id and client_secret, or a token_provider")
+            token_provider = AppOnlyTokenProvider.for_cloud(
+                cloud, tenant_id=tenant_id, client_id=client_id, client_secret=client_secret, ca_bundle=ca_bundle
+            )
+        if user_token_provider is None and refresh_token:
+            if not (tenant_id and client_id and client_secret):
+                raise ConfigurationError("a refresh_token needs tenant_id, client_id and client_secret")
+            user_token_provider = AppUserTokenProvider.for_cloud(
                 cloud,
                 tenant_id=tenant_id,
                 client_id=client_id,
@@ -126,16 +135,20 @@ class PartnerCenterClient:
                 on_refresh_token_rotated=on_refresh_token_rotated,
                 ca_bundle=ca_bundle,
             )
-            if cloud.price_sheet_scope:
-                price_sheet = user.with_scope(cloud.price_sheet_scope)
+        if (
+            price_sheet_token_provider is None
+            and isinstance(user_token_provider, AppUserTokenProvider)
+            and cloud.price_sheet_scope
+        ):
+            price_sheet_token_provider = user_token_provider.with_scope(cloud.price_sheet_scope)
         kwargs.setdefault("verify", ca_bundle if ca_bundle else True)
         return cls(
             api_base_url=cloud.api_base_url,
-            token_provider=app,
-            user_token_provider=user,
-            price_sheet_token_provider=price_sheet,
+            token_provider=token_provider,
+            user_token_provider=user_token_provider,
+            price_sheet_token_provider=price_sheet_token_provider,
             price_sheet_base_url=cloud.price_sheet_base_url,
-            instance_key=instance_key or f"{cloud.name}:{tenant_id}",
+            instance_key=instance_key or f"{cloud.name}:{tenant_id or 'default'}",
             **kwargs,
         )
 
