@@ -4,10 +4,12 @@ from django.db import models
 
 
 class Cloud(models.TextChoices):
+    """Values match `partnercenter.clouds.PRESETS` names (plus "custom")."""
+
     GLOBAL = "global", "Global (commercial)"
     GERMANY = "germany", "Microsoft Cloud Germany (retired)"
-    CHINA = "china", "Operated by 21Vianet (China)"
-    US_GOVERNMENT = "usgov", "US Government"
+    CHINA_21VIANET = "china_21vianet", "Operated by 21Vianet (China)"
+    US_GOVERNMENT = "us_government", "US Government"
     CUSTOM = "custom", "Custom endpoints"
 
 

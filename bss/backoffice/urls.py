@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bss.backoffice import views
+from bss.backoffice import cloud_services, views
 
 app_name = "backoffice"
 
@@ -10,4 +10,17 @@ urlpatterns = [
     path("customers/", views.customer_list, name="customer_list"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer_detail"),
     path("resellers/", views.reseller_list, name="reseller_list"),
+    path("setup/cloud-services/", cloud_services.instance_list, name="cloud_services"),
+    path("setup/cloud-services/new/", cloud_services.instance_create_view, name="cloud_services_create"),
+    path("setup/cloud-services/<int:instance_id>/", cloud_services.instance_edit_view, name="cloud_services_edit"),
+    path(
+        "setup/cloud-services/<int:instance_id>/test/",
+        cloud_services.instance_test_connection_view,
+        name="cloud_services_test",
+    ),
+    path(
+        "setup/marketplaces/<int:marketplace_id>/annual-billing/",
+        cloud_services.marketplace_annual_billing_view,
+        name="marketplace_annual_billing",
+    ),
 ]

@@ -1,0 +1,94 @@
+from django import forms
+
+from bss.choices import Cloud
+from bss.models import Marketplace, PartnerCenterInstance
+
+
+class PartnerCenterInstanceForm(forms.ModelForm):
+    """Instance settings. Secrets are write-only: blank keeps the stored value, a tick clears it."""
+
+    application_secret = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Leave blank to keep the stored secret.",
+    )
+    clear_application_secret = forms.BooleanField(required=False, label="Remove the stored application secret")
+    refresh_token = forms.CharField(
+        required=False,
+        strip=True,
+        label="App+User refresh token",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="From the secure application model consent; leave blank to keep the stored token.",
+    )
+    clear_refresh_token = forms.BooleanField(required=False, label="Remove the stored refresh token")
+    markets = forms.CharField(
+        required=False,
+        help_text="Extra markets to sync, comma-separated ISO country codes (e.g. GB, DE, FR).",
+    )
+
+    class Meta:
+        model = PartnerCenterInstance
+        fields = [
+            "name",
+            "cloud",
+            "api_base_url",
+            "login_authority_url",
+            "price_sheet_base_url",
+            "partner_tenant_id",
+            "partner_id",
+            "csp_model",
+            "application_id",
+            "default_market",
+            "default_currency",
+            "markets",
+            "annual_provisioning_enabled",
+            "is_retired",
+            "is_active",
+        ]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["markets"] = ", ".join(self.instance.markets or [])
+
+    def clean_markets(self) -> list[str]:
+        codes = [code.strip().upper() for code in self.cleaned_data["markets"].split(",") if code.strip()]
+        bad = [code for code in codes if len(code) != 2 or not code.isalpha()]
+        if bad:
+            raise forms.ValidationError(f"Not a two-letter country code: {', '.join(bad)}.")
+        return sorted(set(codes))
+
+    def clean_default_market(self) -> str:
+        return self.cleaned_data["default_market"].strip().upper()
+
+    def clean_default_currency(self) -> str:
+        currency = self.cleaned_data["default_currency"].strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise forms.ValidationError("Use a three-letter ISO 4217 currency code, e.g. USD.")
+        return currency
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if data.get("cloud") == Cloud.CUSTOM and not (data.get("api_base_url") and data.get("login_authority_url")):
+            raise forms.ValidationError("A custom cloud needs both the API base URL and the login authority URL.")
+        return data
+
+    def secret_changes(self) -> dict[str, str | None]:
+        """Keyword arguments for the service: None keeps a secret, "" clears it, a value replaces it."""
+        changes: dict[str, str | None] = {}
+        for name in ("application_secret", "refresh_token"):
+            if self.cleaned_data.get(f"clear_{name}"):
+                changes[name] = ""
+            else:
+                changes[name] = self.cleaned_data.get(name) or None
+        return changes
+
+    def field_values(self) -> dict[str, object]:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class MarketplaceAnnualBillingForm(forms.ModelForm):
+    class Meta:
+        model = Marketplace
+        fields = ["annual_billing_enabled"]

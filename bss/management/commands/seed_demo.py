@@ -1,0 +1,193 @@
+"""Demo data: a provider with two Partner Center instances on the simulator, two resellers, a few customers.
+
+Idempotent: a second run leaves existing rows alone."""
+
+import secrets
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from bss.choices import Cloud, CspModel, ResellerKind, UserRole
+from bss.models import Customer, Marketplace, PartnerCenterInstance, Reseller
+from bss.services.accounts import customer_create, marketplace_create, reseller_create, user_create
+from bss.services.instances import instance_create, instance_update
+
+# The simulator's seeded partner accounts (it accepts any client id/secret and refresh token for them).
+DEMO_INSTANCES = [
+    {
+        "name": "Contoso Global (simulator)",
+        "cloud": Cloud.GLOBAL,
+        "partner_tenant_id_option": "global_tenant",
+        "partner_id": "1234567",
+        "csp_model": CspModel.INDIRECT_PROVIDER,
+        "default_market": "US",
+        "default_currency": "USD",
+        "markets": ["GB", "DE"],
+        "annual_provisioning_enabled": True,
+    },
+    {
+        "name": "Contoso China (simulator)",
+        "cloud": Cloud.CHINA_21VIANET,
+        "partner_tenant_id_option": "china_tenant",
+        "partner_id": "7654321",
+        "csp_model": CspModel.DIRECT,
+        "default_market": "CN",
+        "default_currency": "CNY",
+        "markets": [],
+        "annual_provisioning_enabled": False,
+    },
+]
+
+DEMO_USERS = ["admin", "northwind", "fabrikam", "adatum"]
+
+
+class Command(BaseCommand):
+    help = "Create demo data (provider, instances on the simulator, resellers, customers, users)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--simulator-url", default="https://127.0.0.1:8765")
+        parser.add_argument("--global-tenant", required=True, help="Simulator partner tenant id (global)")
+        parser.add_argument("--china-tenant", required=True, help="Simulator partner tenant id (21Vianet)")
+
+    @transaction.atomic
+    def handle(self, *args: object, **options: str) -> None:
+        if Reseller.objects.filter(kind=ResellerKind.PROVIDER).exists():
+            self.stdout.write("Demo data already present; leaving it as it is.")
+            self._point_instances_at(options["simulator_url"])
+            return
+        url = options["simulator_url"]
+        instances = {}
+        for spec in DEMO_INSTANCES:
+            fields = {k: v for k, v in spec.items() if k != "partner_tenant_id_option"}
+            instances[spec["cloud"]] = instance_create(
+                actor=None,
+                api_base_url=url,
+                login_authority_url=url,
+                price_sheet_base_url=url,
+                partner_tenant_id=options[spec["partner_tenant_id_option"]],
+                application_id="00000000-demo-app0-0000-000000000001",
+                application_secret="demo-application-secret",
+                refresh_token="demo-refresh-token",
+                **fields,
+            )
+        global_instance = instances[Cloud.GLOBAL]
+
+        provider = reseller_create(actor=None, name="Contoso Cloud", kind=ResellerKind.PROVIDER, partner_id="1234567")
+        provider_store = marketplace_create(
+            actor=None, owner=provider, name="Contoso Cloud Marketplace", slug="contoso", instance=global_instance
+        )
+        northwind = reseller_create(
+            actor=None,
+            name="Northwind Traders",
+            kind=ResellerKind.LIGHT,
+            parent=provider,
+            partner_id="5100001",
+            email="sales@northwind.example",
+        )
+        fabrikam = reseller_create(
+            actor=None,
+            name="Fabrikam Solutions",
+            kind=ResellerKind.TENANT,
+            parent=provider,
+            partner_id="5100002",
+            email="hello@fabrikam.example",
+        )
+        fabrikam_store = marketplace_create(
+            actor=None,
+            owner=fabrikam,
+            name="Fabrikam Cloud Store",
+            slug="fabrikam",
+            instance=global_instance,
+            primary_color="#7a2e8e",
+        )
+        customers = [
+            customer_create(
+                actor=None,
+                reseller=provider,
+                marketplace=provider_store,
+                company_name="Adatum Corporation",
+                contact_first_name="Ada",
+                contact_last_name="Tum",
+                contact_email="it@adatum.example",
+                city="Redmond",
+                state="WA",
+                postal_code="98052",
+                address_line1="1 Microsoft Way",
+            ),
+            customer_create(
+                actor=None,
+                reseller=northwind,
+                marketplace=provider_store,
+                company_name="Tailspin Toys",
+                contact_first_name="Tess",
+                contact_last_name="Pin",
+                contact_email="admin@tailspin.example",
+                city="Seattle",
+                state="WA",
+                postal_code="98101",
+                address_line1="500 Pine St",
+            ),
+            customer_create(
+                actor=None,
+                reseller=northwind,
+                marketplace=provider_store,
+                company_name="Wide World Importers",
+                contact_email="it@wwi.example",
+                city="Portland",
+                state="OR",
+                postal_code="97201",
+                address_line1="12 Harbor Dr",
+            ),
+            customer_create(
+                actor=None,
+                reseller=fabrikam,
+                marketplace=fabrikam_store,
+                company_name="Litware Inc",
+                contact_email="ops@litware.example",
+                city="Austin",
+                state="TX",
+                postal_code="73301",
+                address_line1="9 Congress Ave",
+            ),
+        ]
+        placeholder = secrets.token_urlsafe(24)  # run_demo sets fresh, printed passwords on every start
+        admin = user_create(
+            actor=None,
+            username="admin",
+            password=placeholder,
+            email="admin@contoso.example",
+            role=UserRole.PROVIDER_STAFF,
+        )
+        admin.is_superuser = True
+        admin.save(update_fields=["is_superuser"])
+        user_create(
+            actor=None,
+            username="northwind",
+            password=placeholder,
+            role=UserRole.RESELLER,
+            reseller=northwind,
+            is_reseller_admin=True,
+        )
+        user_create(
+            actor=None,
+            username="fabrikam",
+            password=placeholder,
+            role=UserRole.RESELLER,
+            reseller=fabrikam,
+            is_reseller_admin=True,
+        )
+        user_create(actor=None, username="adatum", password=placeholder, role=UserRole.CUSTOMER, customer=customers[0])
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created {Reseller.objects.count()} resellers, {Marketplace.objects.count()} marketplaces, "
+                f"{Customer.objects.count()} customers, "
+                f"{PartnerCenterInstance.objects.count()} Partner Center instances."
+            )
+        )
+
+    def _point_instances_at(self, url: str) -> None:
+        # The simulator may run on another port than last time; keep the demo instances pointed at it.
+        for instance in PartnerCenterInstance.objects.filter(name__endswith="(simulator)").exclude(api_base_url=url):
+            instance_update(
+                actor=None, instance=instance, api_base_url=url, login_authority_url=url, price_sheet_base_url=url
+            )
