@@ -103,8 +103,19 @@ def _zip_rows(head: bytes, response: requests.Response) -> Iterator[PriceSheetRo
                 yield from _csv_rows(io.TextIOWrapper(member, encoding="utf-8-sig", newline=""))
 
 
+def _fix_header_quotes(lines: Iterator[str] | io.TextIOWrapper) -> Iterator[str]:
+    # Microsoft's sample header closes "ERP Price with a typographic quote, which would leave the CSV quote open
+    # and swallow the following rows; header names never contain quotes, so straighten them there.
+    first = True
+    for line in lines:
+        if first and line.strip():
+            line = line.replace("\u201c", '"').replace("\u201d", '"')
+            first = False
+        yield line
+
+
 def _csv_rows(lines: Iterator[str] | io.TextIOWrapper) -> Iterator[PriceSheetRow]:
-    reader = csv.reader(lines)
+    reader = csv.reader(_fix_header_quotes(lines))
     header: list[str] | None = None
     for values in reader:
         if not values or all(not v.strip() for v in values):
