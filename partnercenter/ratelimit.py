@@ -30,19 +30,21 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Budget:
-    """``requests`` per ``per_seconds``; ``burst`` is the bucket size (defaults to 1/20 of the budget)."""
+    """At most ``requests`` per ``per_seconds``, in *any* window of that length (Partner Center counts in a
+    sliding window). ``burst`` is the bucket size (default 1/20 of the budget); the refill rate leaves room for
+    it, so a full burst followed by steady pacing still fits the window."""
 
     requests: int
     per_seconds: float = 60.0
     burst: int | None = None
 
     @property
-    def rate(self) -> float:
-        return self.requests / self.per_seconds
-
-    @property
     def capacity(self) -> float:
         return float(self.burst if self.burst is not None else max(1, self.requests // 20))
+
+    @property
+    def rate(self) -> float:
+        return max(self.requests - self.capacity, 1.0) / self.per_seconds
 
 
 # Published: 500/min per tenant for customers, orders and subscriptions; the rest is our own guess.

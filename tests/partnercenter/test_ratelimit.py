@@ -24,7 +24,8 @@ class FakeClock:
 
 def test_token_bucket_allows_burst_then_paces_at_budget_rate():
     clock = FakeClock()
-    limiter = TokenBucketLimiter({"customers": Budget(60, 60.0, burst=3)}, clock=clock, sleep=clock.sleep)
+    # 63 per minute with a burst of 3: refills 60 per minute, one per second
+    limiter = TokenBucketLimiter({"customers": Budget(63, 60.0, burst=3)}, clock=clock, sleep=clock.sleep)
 
     waits = [limiter.acquire(instance_key="p1", family="customers") for _ in range(6)]
 
@@ -33,9 +34,23 @@ def test_token_bucket_allows_burst_then_paces_at_budget_rate():
     assert clock.now == pytest.approx(1003.0)
 
 
+def test_token_bucket_never_exceeds_budget_in_any_sliding_window():
+    clock = FakeClock()
+    limiter = TokenBucketLimiter({"subscriptions": Budget(100, 60.0)}, clock=clock, sleep=clock.sleep)
+    sent: list[float] = []
+    for _ in range(400):
+        limiter.acquire(instance_key="p1", family="subscriptions")
+        sent.append(clock.now)
+
+    worst = max(sum(1 for t in sent if start <= t < start + 60.0) for start in sent)
+    assert worst <= 100
+    per_minute = (len(sent) - 1) / (sent[-1] - sent[0]) * 60
+    assert per_minute >= 90
+
+
 def test_token_bucket_refills_while_idle_up_to_burst():
     clock = FakeClock()
-    limiter = TokenBucketLimiter({"orders": Budget(120, 60.0, burst=2)}, clock=clock, sleep=clock.sleep)
+    limiter = TokenBucketLimiter({"orders": Budget(122, 60.0, burst=2)}, clock=clock, sleep=clock.sleep)
     for _ in range(2):
         limiter.acquire(instance_key="p1", family="orders")
     clock.now += 100  # far more than needed to refill 2 tokens
@@ -59,7 +74,7 @@ def test_token_bucket_keys_are_per_instance_and_family():
 
 def test_token_bucket_is_thread_safe():
     clock = FakeClock()
-    limiter = TokenBucketLimiter({"x": Budget(100, 1.0, burst=100)}, clock=lambda: 1000.0, sleep=lambda s: None)
+    limiter = TokenBucketLimiter({"x": Budget(200, 1.0, burst=100)}, clock=lambda: 1000.0, sleep=lambda s: None)
     results: list[float] = []
     lock = threading.Lock()
 
@@ -96,7 +111,7 @@ def test_redis_bucket_is_shared_between_limiter_objects():
     client = _redis_or_skip()
     prefix = f"test-pc-ratelimit-{uuid.uuid4()}"
     sleeps: list[float] = []
-    budgets = {"subscriptions": Budget(6, 60.0, burst=2)}  # one token per 10 s
+    budgets = {"subscriptions": Budget(8, 60.0, burst=2)}  # refills one token per 10 s
     a = RedisTokenBucketLimiter(client, budgets, key_prefix=prefix, sleep=sleeps.append)
     b = RedisTokenBucketLimiter(client, budgets, key_prefix=prefix, sleep=sleeps.append)
     try:
