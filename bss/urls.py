@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from bss import views
+from bss.api import key_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +14,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("backoffice/", include("bss.backoffice.urls")),
     path("store/", include("storefront.urls")),
+    path("store/api-keys/", key_views.api_keys, name="api_keys"),
+    path("store/api-keys/<int:key_id>/revoke/", key_views.api_key_revoke_view, name="api_key_revoke"),
+    path("api/v1/", include("bss.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

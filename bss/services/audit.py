@@ -21,7 +21,7 @@ def audit_record(
     context = request_context.current()
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.pk else None,
-        actor_label=actor_label or (actor.get_username() if actor is not None and actor.pk else "system"),
+        actor_label=actor_label or (actor.get_username() if actor is not None else "system"),
         action=action,
         object_type=obj._meta.label,
         object_id=str(obj.pk),

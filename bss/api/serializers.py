@@ -1,0 +1,141 @@
+from rest_framework import serializers
+
+from bss.models import Customer, MCAAcceptance, MicrosoftTenant, Order, OrderLine, Subscription
+
+
+class TenantSerializer(serializers.ModelSerializer):
+    cloud = serializers.CharField(source="instance.cloud", read_only=True)
+
+    class Meta:
+        model = MicrosoftTenant
+        fields = ["id", "default_domain", "pc_customer_id", "relationship_status", "cloud"]
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    tenants = TenantSerializer(many=True, read_only=True)
+    reseller = serializers.CharField(source="reseller.name", read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "company_name",
+            "status",
+            "reseller",
+            "contact_first_name",
+            "contact_last_name",
+            "contact_email",
+            "contact_phone",
+            "address_line1",
+            "city",
+            "state",
+            "postal_code",
+            "country",
+            "culture",
+            "created_at",
+            "tenants",
+        ]
+        read_only_fields = ["id", "status", "reseller", "created_at", "tenants"]
+
+
+class CustomerCreateSerializer(serializers.Serializer):
+    company_name = serializers.CharField(max_length=200)
+    contact_first_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    contact_last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    contact_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    address_line1 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    state = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    country = serializers.RegexField(r"^[A-Za-z]{2}$", default="US", help_text="ISO 3166 two-letter code")
+
+    def validate_country(self, value: str) -> str:
+        return value.upper()
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    tenant_domain = serializers.CharField(source="tenant.default_domain", read_only=True)
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "id",
+            "customer_id",
+            "tenant_domain",
+            "name",
+            "pc_subscription_id",
+            "pc_offer_id",
+            "pc_product_id",
+            "pc_sku_id",
+            "quantity",
+            "billing_cycle",
+            "term_duration",
+            "status",
+            "auto_renew",
+            "effective_start_date",
+            "commitment_end_date",
+            "cancellation_allowed_until",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = [
+            "pc_product_id",
+            "pc_sku_id",
+            "pc_availability_id",
+            "product_name",
+            "quantity",
+            "term_duration",
+            "billing_cycle",
+            "unit_price",
+            "currency",
+        ]
+        read_only_fields = fields
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    lines = OrderLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "status",
+            "customer_id",
+            "tenant_id",
+            "currency",
+            "failure_reason",
+            "created_at",
+            "completed_at",
+            "lines",
+        ]
+        read_only_fields = fields
+
+
+class MCAAcceptanceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MCAAcceptance
+        fields = [
+            "id",
+            "customer_id",
+            "signatory_first_name",
+            "signatory_last_name",
+            "signatory_email",
+            "signatory_phone",
+            "accepted_at",
+            "role",
+            "agreement_type",
+            "template_id",
+            "agreement_version",
+            "attested_at",
+            "created_at",
+        ]
+        read_only_fields = fields

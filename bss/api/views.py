@@ -1,0 +1,87 @@
+"""Core API: customers, subscriptions, orders and MCA acceptances, scoped by the same selectors as the UI."""
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from bss import selectors
+from bss.api.idempotency import run_idempotent
+from bss.api.serializers import (
+    CustomerCreateSerializer,
+    CustomerSerializer,
+    MCAAcceptanceSerializer,
+    OrderSerializer,
+    SubscriptionSerializer,
+)
+from bss.choices import UserRole
+from bss.exceptions import PermissionDenied
+from bss.models import Customer, MCAAcceptance, Order, Subscription, User
+from bss.services.accounts import customer_create
+
+
+class ScopedViewSetMixin:
+    """Every list and detail goes through a permission-scoped selector: a foreign object is a 404."""
+
+    request: Request
+
+    def selector_queryset(self) -> QuerySet:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet:
+        return self.selector_queryset().order_by("-id")
+
+
+class CustomerViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = CustomerSerializer
+    queryset = Customer.objects.none()
+    filterset_fields = ["status", "country"]
+
+    def selector_queryset(self) -> QuerySet:
+        return selectors.customer_list_for_user(user=self.request.user, search=self.request.query_params.get("q", ""))
+
+    @extend_schema(request=CustomerCreateSerializer, responses={201: CustomerSerializer})
+    def create(self, request: Request) -> Response:
+        user = request.user
+        if user.role != UserRole.RESELLER or not user.reseller_id:
+            raise PermissionDenied("Only a reseller (user or API key) can create customers through the API.")
+        data = CustomerCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return run_idempotent(request, lambda _key: self._create(user, data.validated_data), required=False)
+
+    def _create(self, user: User, validated: dict) -> Response:
+        marketplace = user.reseller.marketplaces.filter(is_active=True).first() or (
+            user.reseller.parent.marketplaces.filter(is_active=True).first() if user.reseller.parent else None
+        )
+        if marketplace is None:
+            raise PermissionDenied("Your reseller account has no marketplace to sell through yet.")
+        customer = customer_create(actor=user, reseller=user.reseller, marketplace=marketplace, **validated)
+        return Response(CustomerSerializer(customer).data, status=status.HTTP_201_CREATED)
+
+
+class SubscriptionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = SubscriptionSerializer
+    queryset = Subscription.objects.none()
+    filterset_fields = ["status", "customer", "billing_cycle", "term_duration", "auto_renew"]
+
+    def selector_queryset(self) -> QuerySet:
+        return selectors.subscription_list_for_user(user=self.request.user)
+
+
+class OrderViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = OrderSerializer
+    queryset = Order.objects.none()
+    filterset_fields = ["status", "kind", "customer"]
+
+    def selector_queryset(self) -> QuerySet:
+        return selectors.order_list_for_user(user=self.request.user).prefetch_related("lines")
+
+
+class MCAAcceptanceViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = MCAAcceptanceSerializer
+    queryset = MCAAcceptance.objects.none()
+    filterset_fields = ["customer", "role"]
+
+    def selector_queryset(self) -> QuerySet:
+        return selectors.mca_acceptance_list_for_user(user=self.request.user)
