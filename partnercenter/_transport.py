@@ -114,6 +114,8 @@ class Transport:
             session = requests.Session()
             session.verify = verify
         self.session = session
+        # Passed on every request: a session-level verify loses against REQUESTS_CA_BUNDLE in the environment.
+        self._verify: bool | str = verify if verify is not True else session.verify
         self._sleep = sleep
         self._clock = clock
         self._user_agent = user_agent
@@ -213,6 +215,7 @@ class Transport:
                     headers=send_headers,
                     timeout=self.timeout,
                     stream=stream,
+                    verify=self._verify,
                 )
             except requests.Timeout as exc:
                 error: PartnerCenterError = RequestTimeoutError(

@@ -81,6 +81,8 @@ class _TimeoutSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self._default_timeout)
+        # Explicit per request: a session-level verify loses against REQUESTS_CA_BUNDLE in the environment.
+        kwargs.setdefault("verify", self.verify)
         return super().request(method, url, *args, **kwargs)
 
 
