@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "bss",
+    "bss.security",
     "bss.api",
     "catalog",
     "provisioning",
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "bss.middleware.RequestContextMiddleware",
+    "bss.security.middleware.MFAEnforcementMiddleware",
 ]
 
 ROOT_URLCONF = "bss.urls"
@@ -187,6 +189,23 @@ if not DEBUG:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# --- Accounts: MFA, sign-in protection, sessions (bss.security) ---------------------------------------------
+# Staff always, and reseller users whose reseller requires it, must sign in with an authenticator app.
+MFA_ENFORCED = env_bool("MFA_ENFORCED", True)
+# Treat sessions not created by the two-step sign-in (no stamp) as "no second factor yet". On in production; off
+# in development and tests so that client.force_login() sessions are not sent to enrolment.
+MFA_STRICT_SESSIONS = env_bool("MFA_STRICT_SESSIONS", not DEBUG)
+MFA_ISSUER = env_str("MFA_ISSUER", "cspbss")
+# Failed sign-ins (wrong password or wrong code) within the window lock the account name / the IP address.
+LOGIN_LOCKOUT_MAX_FAILURES_PER_ACCOUNT = env_int("LOGIN_LOCKOUT_MAX_FAILURES_PER_ACCOUNT", 5)
+LOGIN_LOCKOUT_MAX_FAILURES_PER_IP = env_int("LOGIN_LOCKOUT_MAX_FAILURES_PER_IP", 30)
+LOGIN_LOCKOUT_WINDOW_SECONDS = env_int("LOGIN_LOCKOUT_WINDOW_SECONDS", 15 * 60)
+LOGIN_LOCKOUT_DURATION_SECONDS = env_int("LOGIN_LOCKOUT_DURATION_SECONDS", 15 * 60)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
 # --- Celery -------------------------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 CELERY_TIMEZONE = TIME_ZONE
@@ -265,7 +284,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every handler redacts bearer tokens, client secrets, refresh tokens and passwords (bss.security).
+    "filters": {"redact_secrets": {"()": "bss.security.log_filters.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -9,8 +8,9 @@ from bss.api import key_views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Two-step sign-in (password, then authenticator code), password reset, account security, audit log viewer.
+    path("accounts/", include("bss.security.auth_urls")),
+    path("", include("bss.security.urls")),
     path("admin/", admin.site.urls),
     path("backoffice/", include("bss.backoffice.urls")),
     path("store/", include("storefront.urls")),
