@@ -38,16 +38,25 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "status", "reseller", "created_at", "tenants"]
 
 
+class StrictCharField(serializers.CharField):
+    """Only JSON strings are text: DRF would otherwise turn 0 or 1.5 into "0" and "1.5"."""
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class CustomerCreateSerializer(serializers.Serializer):
-    company_name = serializers.CharField(max_length=200)
-    contact_first_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    contact_last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    company_name = StrictCharField(max_length=200)
+    contact_first_name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    contact_last_name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     contact_email = serializers.EmailField(required=False, allow_blank=True, default="")
-    contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    address_line1 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    state = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    contact_phone = StrictCharField(max_length=40, required=False, allow_blank=True, default="")
+    address_line1 = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    city = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    state = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    postal_code = StrictCharField(max_length=20, required=False, allow_blank=True, default="")
     country = serializers.RegexField(r"^[A-Za-z]{2}$", default="US", help_text="ISO 3166 two-letter code")
 
     def validate_country(self, value: str) -> str:

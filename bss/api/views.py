@@ -1,5 +1,7 @@
 """Core API: customers, subscriptions, orders and MCA acceptances, scoped by the same selectors as the UI."""
 
+import django_filters
+from django import forms
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -33,6 +35,66 @@ class ScopedViewSetMixin:
         return self.selector_queryset().order_by("-id")
 
 
+MAX_ID = 2**63 - 1
+
+
+class _PresentIntegerField(forms.IntegerField):
+    def clean(self, value: object) -> int | None:
+        if value == "":  # `?customer=` was sent without a value: a client bug worth a clear 400
+            raise forms.ValidationError("This filter needs a value.")
+        return super().clean(value)
+
+
+class _PresentBooleanField(forms.Field):
+    def clean(self, value: object) -> bool | None:
+        if value is None:
+            return None
+        if value not in {"true", "false"}:
+            raise forms.ValidationError("Use true or false.")
+        return value == "true"
+
+
+class IdFilter(django_filters.Filter):
+    """A database id: an integer in 1..2^63-1 (anything else is a 400, never a database error)."""
+
+    field_class = _PresentIntegerField
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = _PresentBooleanField
+
+
+class _ByCustomer(django_filters.FilterSet):
+    # By id, not ModelChoiceFilter: an unknown or foreign customer id gives an empty list, not an error that
+    # would reveal whether the id exists.
+    customer = IdFilter(field_name="customer_id")
+
+
+class SubscriptionFilter(_ByCustomer):
+    auto_renew = StrictBooleanFilter()
+
+    class Meta:
+        model = Subscription
+        fields = ["status", "customer", "billing_cycle", "term_duration", "auto_renew"]
+
+
+class OrderFilter(_ByCustomer):
+    class Meta:
+        model = Order
+        fields = ["status", "kind", "customer"]
+
+
+class MCAAcceptanceFilter(_ByCustomer):
+    class Meta:
+        model = MCAAcceptance
+        fields = ["customer", "role"]
+
+
 class CustomerViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = CustomerSerializer
     queryset = Customer.objects.none()
@@ -63,7 +125,7 @@ class CustomerViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
 class SubscriptionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = SubscriptionSerializer
     queryset = Subscription.objects.none()
-    filterset_fields = ["status", "customer", "billing_cycle", "term_duration", "auto_renew"]
+    filterset_class = SubscriptionFilter
 
     def selector_queryset(self) -> QuerySet:
         return selectors.subscription_list_for_user(user=self.request.user)
@@ -72,7 +134,7 @@ class SubscriptionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 class OrderViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = OrderSerializer
     queryset = Order.objects.none()
-    filterset_fields = ["status", "kind", "customer"]
+    filterset_class = OrderFilter
 
     def selector_queryset(self) -> QuerySet:
         return selectors.order_list_for_user(user=self.request.user).prefetch_related("lines")
@@ -81,7 +143,7 @@ class OrderViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 class MCAAcceptanceViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = MCAAcceptanceSerializer
     queryset = MCAAcceptance.objects.none()
-    filterset_fields = ["customer", "role"]
+    filterset_class = MCAAcceptanceFilter
 
     def selector_queryset(self) -> QuerySet:
         return selectors.mca_acceptance_list_for_user(user=self.request.user)

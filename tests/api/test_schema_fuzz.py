@@ -1,0 +1,42 @@
+"""Schema-driven fuzzing of the API (schemathesis): no 5xx, responses conform to the schema, bad input -> 4xx.
+
+Bounded and deterministic: a fixed number of examples per operation, derandomized."""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from bss.api.keys import api_key_create
+from bss.wsgi import application
+from tests.factories.bss import MarketplaceFactory, ResellerUserFactory, SubscriptionFactory
+
+
+@pytest.fixture
+def api_schema(db):
+    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@pytest.fixture
+def api_key(db):
+    admin = ResellerUserFactory(is_reseller_admin=True)
+    MarketplaceFactory(owner=admin.reseller.parent)
+    SubscriptionFactory(tenant__customer__reseller=admin.reseller)
+    _key, secret = api_key_create(actor=admin, reseller=admin.reseller, name="fuzz")
+    return secret
+
+
+@pytest.fixture(autouse=True)
+def _no_throttling(monkeypatch):
+    from bss.api.throttling import PerKeyRateThrottle
+
+    monkeypatch.setattr(PerKeyRateThrottle, "THROTTLE_RATES", {"per_key": "100000/min"})
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(max_examples=25, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_conforms_to_its_schema(case, api_key):
+    case.call_and_validate(headers={"Authorization": f"Api-Key {api_key}"})
