@@ -1,0 +1,68 @@
+"""Pure sale-price arithmetic (Decimal, no ORM)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from catalog.choices import CYCLE_MONTHS, MarkupKind
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.amount:.2f} {self.currency}"
+
+
+@dataclass(frozen=True, slots=True)
+class Markup:
+    kind: str
+    percent: Decimal | None = None
+    fixed_monthly_price: Decimal | None = None
+
+
+def round_money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def billing_period_months(billing_cycle: str) -> int:
+    return CYCLE_MONTHS.get(billing_cycle, 1)
+
+
+def sale_price(*, cost: Decimal, erp: Decimal, billing_cycle: str, markup: Markup | None) -> Decimal:
+    """Sale price per unit per billing period.
+
+    No rule: the estimated retail price (ERP). Percentage: cost x (1 + p/100). Fixed: the fixed monthly price x the
+    months of one billing period (12 for annual, 36 for triennial).
+    """
+    if markup is None:
+        return round_money(erp)
+    if markup.kind == MarkupKind.PERCENT_OVER_COST:
+        if markup.percent is None:
+            raise ValueError("percentage markup without a percentage")
+        return round_money(cost * (1 + markup.percent / HUNDRED))
+    if markup.kind == MarkupKind.FIXED_PRICE:
+        if markup.fixed_monthly_price is None:
+            raise ValueError("fixed-price markup without a price")
+        return round_money(markup.fixed_monthly_price * billing_period_months(billing_cycle))
+    raise ValueError(f"unknown markup kind {markup.kind!r}")
+
+
+def margin(*, cost: Decimal, sale: Decimal) -> Decimal:
+    return round_money(sale - cost)
+
+
+def margin_percent(*, cost: Decimal, sale: Decimal) -> Decimal | None:
+    if sale == 0:
+        return None
+    return round_money((sale - cost) / sale * HUNDRED)
+
+
+def monthly_equivalent(*, amount: Decimal, billing_cycle: str) -> Decimal:
+    return round_money(amount / billing_period_months(billing_cycle))

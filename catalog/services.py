@@ -1,0 +1,462 @@
+"""Catalog domain operations: sync/import runs, publishing, markup rules, catalog settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from bss.exceptions import ApplicationError
+from bss.models import Marketplace, PartnerCenterInstance, User
+from bss.services.audit import audit_record
+from catalog import diff
+from catalog.choices import ChangeKind, Lifecycle, MarkupKind, RunSource, RunStage, RunStatus
+from catalog.models import (
+    Availability,
+    CatalogChange,
+    CatalogSyncRun,
+    MarketplaceCatalogSettings,
+    MarkupRule,
+    Offer,
+    Product,
+    Sku,
+)
+from catalog.staging import PriceSheetError, Stager
+from partnercenter import errors as pc_errors
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_KEY = "catalog:run-progress:{}"
+API_VIEWS = ("OnlineServices", "MicrosoftAzure")
+_FAMILIES = (
+    ("Dynamics 365", "Dynamics 365"), ("Office 365", "Office 365"), ("Microsoft Teams", "Teams"),
+    ("Copilot", "Copilot"), ("Azure", "Azure"), ("Windows 365", "Windows 365"), ("Power ", "Power Platform"),
+    ("Visio", "Visio"), ("Exchange", "Exchange"), ("Entra", "Security & Identity"),
+    ("Defender", "Security & Identity"), ("Project", "Project"), ("Microsoft 365", "Microsoft 365"),
+)
+
+
+def family_for_title(title: str) -> str:
+    for needle, family in _FAMILIES:
+        if needle in title:
+            return family
+    return "Other"
+
+
+# --- run requests --------------------------------------------------------------------------------------
+
+
+def _check_market(instance: PartnerCenterInstance, market: str) -> str:
+    market = (market or "").upper()
+    if len(market) != 2 or not market.isalpha():
+        raise ApplicationError(f"{market!r} is not a market (ISO country code)", code="catalog_bad_market")
+    return market
+
+
+def _enqueue(run: CatalogSyncRun) -> None:
+    from catalog.tasks import catalog_run_task
+
+    transaction.on_commit(lambda: catalog_run_task.delay(run.pk))
+
+
+@transaction.atomic
+def catalog_sync_request(*, instance: PartnerCenterInstance, market: str, actor: User | None) -> CatalogSyncRun:
+    """Queue a catalog sync from Partner Center for one instance and market."""
+    market = _check_market(instance, market)
+    run = CatalogSyncRun.objects.create(instance=instance, market=market, source=RunSource.PARTNER_CENTER,
+                                        requested_by=actor if actor and actor.pk else None)
+    audit_record(actor=actor, action="catalog.sync_requested", obj=run, after={"market": market})
+    _enqueue(run)
+    return run
+
+
+@transaction.atomic
+def pricesheet_import_request(
+    *, instance: PartnerCenterInstance, market: str, upload: IO[bytes], file_name: str, actor: User | None
+) -> CatalogSyncRun:
+    """Store an uploaded price list (the CSV Microsoft publishes) and queue its import."""
+    market = _check_market(instance, market)
+    folder = Path(settings.MEDIA_ROOT) / "catalog_imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.csv"
+    with open(path, "wb") as out:
+        for chunk in iter(lambda: upload.read(1024 * 1024), b""):
+            out.write(chunk)
+    run = CatalogSyncRun.objects.create(instance=instance, market=market, source=RunSource.FILE,
+                                        file_name=file_name[:255], file_path=str(path),
+                                        requested_by=actor if actor and actor.pk else None)
+    audit_record(actor=actor, action="catalog.import_requested", obj=run, after={"market": market,
+                                                                                   "file": file_name})
+    _enqueue(run)
+    return run
+
+
+def pricesheet_import_file(
+    *, instance: PartnerCenterInstance, market: str, path: str | Path, actor: User | None = None,
+    allow_shortcut: bool = True,
+) -> CatalogSyncRun:
+    """Import a price-list file now (same pipeline as the queued import; used by commands and the bench)."""
+    market = _check_market(instance, market)
+    run = CatalogSyncRun.objects.create(instance=instance, market=market, source=RunSource.FILE,
+                                        file_name=Path(path).name, file_path=str(path),
+                                        requested_by=actor if actor and actor.pk else None)
+    return catalog_run_execute(run_id=run.pk, allow_shortcut=allow_shortcut)
+
+
+def catalog_sync_run(*, instance: PartnerCenterInstance, market: str, actor: User | None = None) -> CatalogSyncRun:
+    """Sync now (synchronously) from Partner Center."""
+    market = _check_market(instance, market)
+    run = CatalogSyncRun.objects.create(instance=instance, market=market, source=RunSource.PARTNER_CENTER,
+                                        requested_by=actor if actor and actor.pk else None)
+    return catalog_run_execute(run_id=run.pk)
+
+
+# --- run execution -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ApiCatalog:
+    products: dict[str, Any] = field(default_factory=dict)  # product id -> partnercenter.types.Product
+    skus: dict[tuple[str, str], Any] = field(default_factory=dict)
+    availabilities: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+
+
+def _read_api_catalog(client: Any, market: str) -> ApiCatalog:
+    data = ApiCatalog()
+    for view in API_VIEWS:
+        for product in client.catalog.list_products(country=market, target_view=view):
+            data.products.setdefault(product.id, product)
+    for product_id in list(data.products):
+        for sku in client.catalog.list_skus(product_id=product_id, country=market):
+            data.skus[(product_id, sku.id)] = sku
+            data.availabilities[(product_id, sku.id)] = client.catalog.list_availabilities(
+                product_id=product_id, sku_id=sku.id, country=market
+            )
+    return data
+
+
+def _set_progress(run: CatalogSyncRun, *, stage: str | None = None, rows: int | None = None, db: bool = False) -> None:
+    if stage is not None:
+        run.stage = stage
+    if rows is not None:
+        run.rows_read = rows
+    cache.set(PROGRESS_KEY.format(run.pk), {"stage": run.stage, "rows_read": run.rows_read}, 3600)
+    if db:
+        CatalogSyncRun.objects.filter(pk=run.pk).update(stage=run.stage, rows_read=run.rows_read)
+
+
+def _last_applied(run: CatalogSyncRun) -> CatalogSyncRun | None:
+    return (
+        CatalogSyncRun.objects.filter(instance_id=run.instance_id, market=run.market, status=RunStatus.SUCCEEDED)
+        .exclude(pk=run.pk)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
+def _file_digest(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def catalog_run_execute(*, run_id: int, allow_shortcut: bool = True) -> CatalogSyncRun:
+    """Execute a queued run: read, stage, validate, then apply the difference in one transaction.
+
+    A failed run records why and applies nothing. Idempotent: a finished run is returned as it is.
+    """
+    run = CatalogSyncRun.objects.select_related("instance").get(pk=run_id)
+    if run.is_finished or run.status == RunStatus.RUNNING:
+        return run
+    run.status = RunStatus.RUNNING
+    run.started_at = timezone.now()
+    run.save(update_fields=["status", "started_at", "updated_at"])
+    stager = Stager(market=run.market, progress=lambda rows: _set_progress(run, rows=rows))
+    api_data: ApiCatalog | None = None
+    previous = _last_applied(run)
+    shortcut = False
+    try:
+        if run.source == RunSource.PARTNER_CENTER:
+            from bss.partner_center import get_client
+
+            client = get_client(run.instance)
+            _set_progress(run, stage=RunStage.READING_CATALOG, db=True)
+            api_data = _read_api_catalog(client, run.market)
+            _set_progress(run, stage=RunStage.READING_PRICES, db=True)
+            with transaction.atomic():
+                stager.load_rows(client.price_sheets.iter_rows(market=run.market))
+            run.content_digest = stager.hexdigest
+        else:
+            _set_progress(run, stage=RunStage.READING_PRICES, db=True)
+            run.content_digest = _file_digest(run.file_path)
+            if not (allow_shortcut and previous and previous.content_digest == run.content_digest):
+                with open(run.file_path, "rb") as fh, transaction.atomic():
+                    stager.load_csv(fh)
+        shortcut = bool(allow_shortcut and previous is not None and previous.content_digest == run.content_digest)
+        _set_progress(run, stage=RunStage.APPLYING, rows=stager.rows_read or previous_rows(previous, shortcut),
+                      db=True)
+        with transaction.atomic():
+            _apply(run, api_data=api_data, previous=previous, shortcut=shortcut)
+    except (PriceSheetError, ApplicationError, pc_errors.PartnerCenterError, OSError) as exc:
+        return _fail(run, _describe(exc))
+    except Exception as exc:
+        logger.exception("catalog run %s failed", run.pk)
+        _fail(run, f"Unexpected error: {exc.__class__.__name__}: {exc}")
+        raise
+    finally:
+        stager.drop()
+        if run.source == RunSource.FILE and run.file_path.startswith(str(Path(settings.MEDIA_ROOT))):
+            Path(run.file_path).unlink(missing_ok=True)
+    return run
+
+
+def previous_rows(previous: CatalogSyncRun | None, shortcut: bool) -> int:
+    return previous.rows_read if (shortcut and previous is not None) else 0
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ApplicationError):
+        return exc.message
+    if isinstance(exc, pc_errors.PartnerCenterError):
+        return f"Partner Center: {exc}"
+    return str(exc)
+
+
+def _fail(run: CatalogSyncRun, message: str) -> CatalogSyncRun:
+    with transaction.atomic():
+        run.status = RunStatus.FAILED
+        run.error = message
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at", "updated_at", "content_digest"])
+        audit_record(actor=run.requested_by, action="catalog.run_failed", obj=run, after={"error": message},
+                     actor_label="" if run.requested_by else "catalog sync")
+    _set_progress(run)
+    return run
+
+
+def _apply(run: CatalogSyncRun, *, api_data: ApiCatalog | None, previous: CatalogSyncRun | None,
+           shortcut: bool) -> None:
+    # One writer per instance at a time.
+    PartnerCenterInstance.objects.select_for_update().get(pk=run.instance_id)
+    now = timezone.now().replace(microsecond=0)
+    if api_data is not None:
+        _apply_api_catalog(run, api_data, now)
+    if shortcut and previous is not None:
+        run.shortcut = True
+        diff.carry_forward_seen(run, previous, now)
+    else:
+        diff.sheet_products_and_skus(run, now)
+    diff.record_added(run, now)
+    diff.discontinue_unseen(run, now)
+    if not shortcut:
+        run.prices_written = diff.apply_prices(run, now)
+    counts = {kind: 0 for kind in ChangeKind.values}
+    for kind in CatalogChange.objects.filter(run=run).values_list("kind", flat=True):
+        counts[kind] += 1
+    run.added_count = counts[ChangeKind.ADDED]
+    run.discontinued_count = counts[ChangeKind.DISCONTINUED]
+    run.repriced_count = counts[ChangeKind.REPRICED]
+    _auto_publish(run, now)
+    run.status = RunStatus.SUCCEEDED
+    run.stage = RunStage.DONE
+    run.finished_at = timezone.now()
+    run.save()
+    audit_record(
+        actor=run.requested_by, action="catalog.run_applied", obj=run,
+        after={"added": run.added_count, "discontinued": run.discontinued_count, "repriced": run.repriced_count,
+               "prices_written": run.prices_written, "rows_read": run.rows_read, "shortcut": run.shortcut},
+        actor_label="" if run.requested_by else "catalog sync",
+    )
+    _set_progress(run)
+
+
+def _apply_api_catalog(run: CatalogSyncRun, data: ApiCatalog, now: dt.datetime) -> None:
+    existing = {p.product_id: p for p in Product.objects.filter(instance_id=run.instance_id, market=run.market)}
+    for product_id, pc_product in data.products.items():
+        sku_keys = [k for k in data.skus if k[0] == product_id]
+        purchasable = any(a.is_purchasable is not False for k in sku_keys for a in data.availabilities.get(k, []))
+        if not purchasable:
+            continue  # listed but no longer sold: left to the discontinuation step
+        title = pc_product.title or product_id
+        first_sku = data.skus[sku_keys[0]] if sku_keys else None
+        values = {
+            "title": title[:255], "description": pc_product.description or "",
+            "product_type": pc_product.product_type_id or "", "family": family_for_title(title),
+            "publisher": pc_product.publisher_name or "", "last_seen_at": now, "last_seen_run": run,
+            "is_addon": bool(first_sku is not None and first_sku.is_addon),
+        }
+        product = existing.get(product_id)
+        if product is None:
+            product = Product.objects.create(instance_id=run.instance_id, market=run.market, product_id=product_id,
+                                             first_seen_at=now, first_seen_run=run, lifecycle=Lifecycle.ACTIVE,
+                                             **values)
+        else:
+            if product.lifecycle == Lifecycle.DISCONTINUED:
+                CatalogChange.objects.create(run=run, kind=ChangeKind.ADDED, product=product)
+                values.update(lifecycle=Lifecycle.ACTIVE, discontinued_at=None)
+            for key, value in values.items():
+                setattr(product, key, value)
+            product.save()
+        skus = {s.sku_id: s for s in product.skus.all()}
+        segments = set()
+        for key in sku_keys:
+            pc_sku = data.skus[key]
+            availabilities = data.availabilities.get(key, [])
+            sku_purchasable = any(a.is_purchasable is not False for a in availabilities)
+            if not sku_purchasable:
+                continue
+            segment = next((a.segment for a in availabilities if a.segment), "") or ""
+            segments.add(segment)
+            dyn = dict(pc_sku.dynamic_attributes or {})
+            sku_values = {
+                "title": (pc_sku.title or title)[:255], "description": pc_sku.description or "",
+                "min_quantity": pc_sku.minimum_quantity or 1, "max_quantity": pc_sku.maximum_quantity or 0,
+                "is_trial": bool(pc_sku.is_trial), "segment": segment, "is_addon": bool(dyn.get("isAddon")),
+                "prerequisite_skus": [str(p).replace("/", ":") for p in dyn.get("prerequisiteSkus") or []],
+                "supported_billing_cycles": [str(c).lower() for c in pc_sku.supported_billing_cycles],
+                "last_seen_at": now, "last_seen_run": run,
+            }
+            sku = skus.get(key[1])
+            if sku is None:
+                sku = Sku.objects.create(product=product, sku_id=key[1], first_seen_at=now, first_seen_run=run,
+                                         **sku_values)
+            else:
+                if sku.lifecycle == Lifecycle.DISCONTINUED and product.lifecycle == Lifecycle.ACTIVE:
+                    sku_values.update(lifecycle=Lifecycle.ACTIVE, discontinued_at=None)
+                for k, v in sku_values.items():
+                    setattr(sku, k, v)
+                sku.save()
+            _sync_availabilities(sku, availabilities, now)
+        if segments and product.segment != sorted(segments)[0]:
+            product.segment = sorted(segments)[0]
+            product.save(update_fields=["segment"])
+
+
+def _sync_availabilities(sku: Sku, availabilities: Iterable[Any], now: dt.datetime) -> None:
+    seen = set()
+    for av in availabilities:
+        seen.add(av.id)
+        terms = [
+            {"id": t.id or "", "duration": t.duration or "", "billing_cycle": (t.billing_cycle or "").lower(),
+             "description": t.description or ""}
+            for t in av.terms
+        ]
+        Availability.objects.update_or_create(
+            sku=sku, availability_id=av.id,
+            defaults={"catalog_item_id": av.catalog_item_id or f"{sku.product.product_id}:{sku.sku_id}:{av.id}",
+                      "segment": av.segment or "", "is_purchasable": av.is_purchasable is not False,
+                      "terms": terms, "last_seen_at": now},
+        )
+    # availability ids can change over time: superseded ones are no longer purchasable
+    Availability.objects.filter(sku=sku).exclude(availability_id__in=seen).update(is_purchasable=False)
+
+
+def _auto_publish(run: CatalogSyncRun, now: dt.datetime) -> None:
+    marketplaces = list(
+        Marketplace.objects.filter(instance_id=run.instance_id, market=run.market,
+                                   catalog_settings__auto_publish_new=True)
+    )
+    if not marketplaces:
+        return
+    added = CatalogChange.objects.filter(run=run, kind=ChangeKind.ADDED)
+    sku_ids = set(Sku.objects.filter(product_id__in=added.filter(sku__isnull=True).values("product_id"))
+                  .values_list("id", flat=True))
+    sku_ids |= set(added.filter(sku__isnull=False).values_list("sku_id", flat=True))
+    for marketplace in marketplaces:
+        for sku_id in sku_ids:
+            Offer.objects.update_or_create(marketplace=marketplace, sku_id=sku_id,
+                                           defaults={"is_published": True, "published_at": now})
+        audit_record(actor=None, action="catalog.auto_published", obj=marketplace,
+                     after={"run": run.pk, "skus": len(sku_ids)}, actor_label="catalog sync")
+
+
+def catalog_sync_due_runs(*, actor: User | None = None) -> list[CatalogSyncRun]:
+    """The monthly schedule: one run per active instance and each of its markets."""
+    runs = []
+    for instance in PartnerCenterInstance.objects.filter(is_active=True, is_retired=False):
+        markets = dict.fromkeys([instance.default_market, *[str(m).upper() for m in instance.markets or []]])
+        for market in markets:
+            runs.append(catalog_sync_request(instance=instance, market=market, actor=actor))
+    return runs
+
+
+# --- selling -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def offer_publish(*, marketplace: Marketplace, sku: Sku, published: bool = True, actor: User | None) -> Offer:
+    if sku.product.instance_id != marketplace.instance_id or sku.product.market != marketplace.market:
+        raise ApplicationError("This SKU belongs to another Partner Center instance or market.",
+                               code="catalog_offer_wrong_catalog")
+    if published and not sku.is_sellable:
+        raise ApplicationError("A discontinued SKU cannot be published.", code="catalog_offer_discontinued")
+    offer, _ = Offer.objects.select_for_update().get_or_create(marketplace=marketplace, sku=sku)
+    before = {"is_published": offer.is_published}
+    offer.is_published = published
+    offer.published_at = timezone.now() if published else offer.published_at
+    offer.save()
+    audit_record(actor=actor, action="catalog.offer_publish" if published else "catalog.offer_unpublish",
+                 obj=offer, before=before, after={"is_published": published})
+    return offer
+
+
+@transaction.atomic
+def markup_rule_set(
+    *, marketplace: Marketplace, sku: Sku | None = None, kind: str, percent: Decimal | None = None,
+    fixed_monthly_price: Decimal | None = None, actor: User | None,
+) -> MarkupRule:
+    """Set the marketplace's default markup (``sku=None``) or one SKU's; sale prices follow at once."""
+    if kind == MarkupKind.PERCENT_OVER_COST:
+        if percent is None or percent < Decimal("-100"):
+            raise ApplicationError("Give a percentage of at least -100.", code="catalog_markup_invalid")
+        fixed_monthly_price = None
+    elif kind == MarkupKind.FIXED_PRICE:
+        if fixed_monthly_price is None or fixed_monthly_price < 0:
+            raise ApplicationError("Give a fixed price of 0 or more.", code="catalog_markup_invalid")
+        percent = None
+    else:
+        raise ApplicationError(f"Unknown markup kind {kind!r}.", code="catalog_markup_invalid")
+    rule = MarkupRule.objects.select_for_update().filter(marketplace=marketplace, sku=sku).first()
+    before = None if rule is None else {"kind": rule.kind, "percent": rule.percent,
+                                        "fixed_monthly_price": rule.fixed_monthly_price}
+    if rule is None:
+        rule = MarkupRule(marketplace=marketplace, sku=sku)
+    rule.kind, rule.percent, rule.fixed_monthly_price = kind, percent, fixed_monthly_price
+    rule.save()
+    audit_record(actor=actor, action="catalog.markup_set", obj=rule, before=before,
+                 after={"kind": kind, "percent": percent, "fixed_monthly_price": fixed_monthly_price,
+                        "sku": sku.pk if sku else None, "marketplace": marketplace.pk})
+    return rule
+
+
+@transaction.atomic
+def markup_rule_delete(*, rule: MarkupRule, actor: User | None) -> None:
+    audit_record(actor=actor, action="catalog.markup_delete", obj=rule,
+                 before={"kind": rule.kind, "percent": rule.percent, "fixed_monthly_price": rule.fixed_monthly_price})
+    rule.delete()
+
+
+@transaction.atomic
+def marketplace_catalog_settings_set(
+    *, marketplace: Marketplace, auto_publish_new: bool, actor: User | None
+) -> MarketplaceCatalogSettings:
+    settings_row, _ = MarketplaceCatalogSettings.objects.select_for_update().get_or_create(marketplace=marketplace)
+    before = {"auto_publish_new": settings_row.auto_publish_new}
+    settings_row.auto_publish_new = auto_publish_new
+    settings_row.save()
+    audit_record(actor=actor, action="catalog.settings_set", obj=settings_row, before=before,
+                 after={"auto_publish_new": auto_publish_new})
+    return settings_row

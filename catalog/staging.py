@@ -1,0 +1,422 @@
+# ruff: noqa: S608 - identifiers in the SQL are module constants (table names); values are always bound parameters
+"""Loading a price sheet into a per-connection staging table, validated, typed and de-duplicated.
+
+Two loaders feed the same staging table ``catalog_stage`` (a TEMP table: no indexes, no WAL, private to the
+connection that runs the import):
+
+* ``load_csv`` streams a CSV file. On PostgreSQL the bytes go straight into ``COPY ... FROM STDIN (FORMAT csv)``
+  into a text table, then one SQL pass validates (first bad row/column reported) and one converts + de-duplicates;
+  elsewhere (SQLite) rows are parsed and validated in Python and inserted in batches.
+* ``load_rows`` takes the Partner Center client's parsed rows (``partnercenter.types.PriceSheetRow``), validates
+  them in Python and COPYs (PostgreSQL) or batch-inserts them.
+
+Nothing is held in memory beyond one chunk/batch. A duplicated price key keeps the row with the latest
+``EffectiveStartDate`` (Microsoft's rule for corrections).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import IO, Any
+
+from django.db import connection
+
+from bss.exceptions import ApplicationError
+from catalog.choices import BILLING_PLAN_TO_CYCLE, KNOWN_CURRENCIES
+
+STAGE = "catalog_stage"
+STAGE_TYPED = "catalog_stage_t"
+STAGE_RAW = "catalog_stage_raw"
+CHUNK = 1024 * 1024
+BATCH = 5000
+PROGRESS_EVERY = 20000
+
+# internal name -> documented header
+COLUMNS: dict[str, str] = {
+    "product_title": "ProductTitle",
+    "product_code": "ProductId",
+    "sku_code": "SkuId",
+    "sku_title": "SkuTitle",
+    "publisher": "Publisher",
+    "sku_description": "SkuDescription",
+    "unit_of_measure": "UnitOfMeasure",
+    "term_duration": "TermDuration",
+    "billing_plan": "BillingPlan",
+    "market": "Market",
+    "currency": "Currency",
+    "unit_price": "UnitPrice",
+    "tier_min": "PricingTierRangeMin",
+    "tier_max": "PricingTierRangeMax",
+    "effective_start": "EffectiveStartDate",
+    "effective_end": "EffectiveEndDate",
+    "tags": "Tags",
+    "erp_price": "ERP Price",
+}
+_BY_KEY = {header.replace(" ", "").lower(): name for name, header in COLUMNS.items()}
+REQUIRED = (
+    "product_title", "product_code", "sku_code", "sku_title", "term_duration", "billing_plan", "market", "currency",
+    "unit_price", "effective_start", "effective_end", "erp_price",
+)
+TYPED_COLUMNS = (
+    "line_no", "product_code", "sku_code", "product_title", "sku_title", "publisher", "sku_description",
+    "term_duration", "billing_cycle", "currency", "unit_price", "erp_price", "tier_min", "tier_max",
+    "effective_start", "effective_end",
+)
+_NUM_RE = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_TERM_RE = re.compile(r"^P[0-9]+[MY]$")
+_DATE_RE_SQL = r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} [0-9]{1,2}:[0-9]{2}:[0-9]{2} ?(AM|PM)$"
+_NUM_RE_SQL = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
+class PriceSheetError(ApplicationError):
+    """The price sheet cannot be used; nothing of the run is applied."""
+
+    code = "catalog_price_sheet_invalid"
+
+    def __init__(self, message: str, *, row: int | None = None, column: str | None = None) -> None:
+        where = ", ".join(p for p in (f"row {row}" if row else "", f"column {column}" if column else "") if p)
+        super().__init__(f"{where}: {message}" if where else message, extra={"row": row, "column": column})
+        self.row = row
+        self.column = column
+
+
+def normalize_header(name: str) -> str:
+    return name.strip().strip("\ufeff\"'\u201c\u201d ").strip().replace(" ", "").lower()
+
+
+def map_header(header: list[str]) -> list[str | None]:
+    """Internal column name per position (None for extra columns); raises on a missing required column."""
+    names: list[str | None] = []
+    for raw in header:
+        name = _BY_KEY.get(normalize_header(raw))
+        if name is not None and name in names:
+            raise PriceSheetError(f"duplicate column {COLUMNS[name]!r}", row=0)
+        names.append(name)
+    missing = [COLUMNS[c] for c in REQUIRED if c not in names]
+    if missing:
+        raise PriceSheetError(
+            f"missing column(s) {', '.join(missing)} in the header", column=missing[0]
+        )
+    return names
+
+
+@lru_cache(maxsize=4096)
+def parse_us_datetime(value: str) -> dt.datetime | None:
+    """``2/1/2019 12:00:00 AM`` -> aware UTC datetime; the 9999 end-of-time sentinel -> None (open-ended)."""
+    text = value.strip()
+    if "/9999 " in text:
+        return None
+    parsed = dt.datetime.strptime(text.replace("  ", " "), "%m/%d/%Y %I:%M:%S %p")
+    return parsed.replace(tzinfo=dt.UTC)
+
+
+def _decimal(value: str | None, column: str, row: int, *, required: bool) -> Decimal | None:
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise PriceSheetError("value is empty", row=row, column=COLUMNS[column])
+        return None
+    if not _NUM_RE.match(text):
+        raise PriceSheetError(f"{text!r} is not a number", row=row, column=COLUMNS[column])
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex already rejects it
+        raise PriceSheetError(f"{text!r} is not a number", row=row, column=COLUMNS[column]) from None
+
+
+def normalize_values(row: int, v: dict[str, Any], *, market: str) -> tuple[Any, ...]:
+    """Validate one row (strings or already-typed client values) -> typed tuple in ``TYPED_COLUMNS`` order."""
+    for name in ("product_code", "sku_code"):
+        if not str(v.get(name) or "").strip():
+            raise PriceSheetError("value is empty", row=row, column=COLUMNS[name])
+    term = str(v.get("term_duration") or "").strip().upper()
+    if not _TERM_RE.match(term):
+        raise PriceSheetError(f"unknown term duration {term!r}", row=row, column="TermDuration")
+    plan = str(v.get("billing_plan") or "").strip()
+    cycle = BILLING_PLAN_TO_CYCLE.get(plan.lower().replace(" ", ""))
+    if cycle is None:
+        raise PriceSheetError(f"unknown billing plan {plan!r}", row=row, column="BillingPlan")
+    row_market = str(v.get("market") or "").strip().upper()
+    if row_market != market:
+        raise PriceSheetError(f"market {row_market!r} does not match the run's market {market}", row=row,
+                              column="Market")
+    currency = str(v.get("currency") or "").strip().upper()
+    if currency not in KNOWN_CURRENCIES:
+        raise PriceSheetError(f"unknown currency {currency!r}", row=row, column="Currency")
+    prices = []
+    for name, required in (("unit_price", True), ("erp_price", True), ("tier_min", False), ("tier_max", False)):
+        value = v.get(name)
+        prices.append(value if isinstance(value, Decimal) else _decimal(value, name, row, required=required))
+    dates: list[dt.datetime | None] = []
+    for name in ("effective_start", "effective_end"):
+        value = v.get(name)
+        if isinstance(value, dt.datetime):
+            dates.append(None if value.year >= 9999 else value)
+            continue
+        try:
+            dates.append(parse_us_datetime(str(value or "")))
+        except ValueError:
+            raise PriceSheetError(f"{value!r} is not a date like 4/1/2025 12:00:00 AM", row=row,
+                                  column=COLUMNS[name]) from None
+    if dates[0] is None:
+        raise PriceSheetError("start date missing", row=row, column="EffectiveStartDate")
+    return (
+        row, str(v["product_code"]).strip(), str(v["sku_code"]).strip(), str(v.get("product_title") or "")[:255],
+        str(v.get("sku_title") or "")[:255], str(v.get("publisher") or "")[:120], str(v.get("sku_description") or ""),
+        term, cycle, currency, prices[0], prices[1], prices[2], prices[3], dates[0], dates[1],
+    )
+
+
+class Stager:
+    """Owns the staging tables of one run on the current connection."""
+
+    def __init__(self, *, market: str, progress: Callable[[int], None] | None = None) -> None:
+        self.market = market.upper()
+        self.progress = progress or (lambda rows: None)
+        self.rows_read = 0
+        self.digest = hashlib.sha256()
+        self.is_postgres = connection.vendor == "postgresql"
+
+    # --- tables ------------------------------------------------------------------------------------------
+    def _typed_ddl(self, table: str) -> str:
+        ts = "timestamptz" if self.is_postgres else "datetime"
+        return (
+            f"CREATE TEMP TABLE {table} (line_no bigint, product_code text, sku_code text, product_title text, "
+            "sku_title text, publisher text, sku_description text, term_duration text, billing_cycle text, "
+            "currency text, unit_price numeric, erp_price numeric, tier_min numeric, tier_max numeric, "
+            f"effective_start {ts}, effective_end {ts})"
+        )
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            for table in (STAGE_RAW, STAGE_TYPED, STAGE, "catalog_stage_k"):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+    # --- loaders -----------------------------------------------------------------------------------------
+    def load_csv(self, stream: IO[bytes]) -> None:
+        self.drop()
+        first = stream.readline()
+        self.digest.update(first)
+        header_text = codecs.decode(first, "utf-8-sig").strip("\r\n")
+        if not header_text.strip():
+            raise PriceSheetError("the file is empty (no header row)")
+        names = map_header(next(csv.reader([header_text])))
+        if self.is_postgres:
+            self._copy_csv(stream, names)
+        else:
+            self._python_csv(stream, names)
+
+    def load_rows(self, rows: Iterable[Any]) -> None:
+        """Rows from ``partnercenter`` (``PriceSheetRow``); validated in Python."""
+        self.drop()
+        with connection.cursor() as cursor:
+            cursor.execute(self._typed_ddl(STAGE_TYPED))
+        self._insert_typed(self._typed_from_client(rows))
+        self._dedupe(STAGE_TYPED)
+
+    def _typed_from_client(self, rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+        for number, row in enumerate(rows, start=1):
+            values = {
+                "product_title": row.product_title, "product_code": row.product_id, "sku_code": row.sku_id,
+                "sku_title": row.sku_title, "publisher": row.publisher, "sku_description": row.sku_description,
+                "term_duration": row.term_duration, "billing_plan": row.billing_plan, "market": row.market,
+                "currency": row.currency, "unit_price": row.unit_price, "erp_price": row.erp_price,
+                "tier_min": row.pricing_tier_range_min, "tier_max": row.pricing_tier_range_max,
+                "effective_start": row.effective_start_date, "effective_end": row.effective_end_date,
+            }
+            if values["unit_price"] is None:
+                raise PriceSheetError("value is empty", row=number, column="UnitPrice")
+            if values["erp_price"] is None:
+                raise PriceSheetError("value is empty", row=number, column="ERP Price")
+            if values["effective_start"] is None:
+                raise PriceSheetError("value is empty", row=number, column="EffectiveStartDate")
+            typed = normalize_values(number, values, market=self.market)
+            self.digest.update(repr(typed[1:]).encode())
+            yield typed
+
+    def _python_csv(self, stream: IO[bytes], names: list[str | None]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(self._typed_ddl(STAGE_TYPED))
+        width = len(names)
+
+        def lines() -> Iterator[str]:
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            pending = ""
+            for chunk in iter(lambda: stream.read(CHUNK), b""):
+                self.digest.update(chunk)
+                pending += decoder.decode(chunk)
+                *complete, pending = pending.split("\n")
+                for line in complete:
+                    yield line + "\n"
+            pending += decoder.decode(b"", final=True)
+            if pending:
+                yield pending
+
+        def typed() -> Iterator[tuple[Any, ...]]:
+            reader = csv.reader(lines(), strict=True)
+            number = 0
+            try:
+                for values in reader:
+                    if not values:
+                        continue
+                    number += 1
+                    if len(values) != width:
+                        raise PriceSheetError(
+                            f"expected {width} values, found {len(values)} (malformed or truncated row)", row=number
+                        )
+                    yield normalize_values(number, dict(zip(names, values, strict=True)), market=self.market)
+            except csv.Error as exc:
+                raise PriceSheetError(f"malformed CSV ({exc}); is the file truncated?", row=number + 1) from None
+
+        self._insert_typed(typed())
+        self._dedupe(STAGE_TYPED)
+
+    def _insert_typed(self, rows: Iterator[tuple[Any, ...]]) -> None:
+        columns = ", ".join(TYPED_COLUMNS)
+        with connection.cursor() as cursor:
+            if self.is_postgres:
+                with cursor.copy(f"COPY {STAGE_TYPED} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                        self._tick()
+                return
+            ops = connection.ops
+            sql = f"INSERT INTO {STAGE_TYPED} ({columns}) VALUES ({', '.join(['%s'] * len(TYPED_COLUMNS))})"
+            batch: list[tuple[Any, ...]] = []
+            for row in rows:
+                batch.append((
+                    *row[:10], *(None if d is None else str(d) for d in row[10:14]),
+                    ops.adapt_datetimefield_value(row[14]), ops.adapt_datetimefield_value(row[15]),
+                ))
+                self._tick()
+                if len(batch) >= BATCH:
+                    cursor.executemany(sql, batch)
+                    batch.clear()
+            if batch:
+                cursor.executemany(sql, batch)
+
+    def _tick(self, count: int = 1) -> None:
+        before = self.rows_read
+        self.rows_read += count
+        if before // PROGRESS_EVERY != self.rows_read // PROGRESS_EVERY:
+            self.progress(self.rows_read)
+
+    # --- PostgreSQL fast path ----------------------------------------------------------------------------
+    def _copy_csv(self, stream: IO[bytes], names: list[str | None]) -> None:
+        import psycopg
+
+        raw_columns = [name or f"extra_{i}" for i, name in enumerate(names)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE {STAGE_RAW} (line_no bigint GENERATED ALWAYS AS IDENTITY, "
+                + ", ".join(f"{c} text" for c in raw_columns) + ")"
+            )
+            try:
+                with cursor.copy(f"COPY {STAGE_RAW} ({', '.join(raw_columns)}) FROM STDIN (FORMAT csv)") as copy:
+                    for chunk in iter(lambda: stream.read(CHUNK), b""):
+                        self.digest.update(chunk)
+                        copy.write(chunk)
+                        self._tick(chunk.count(b"\n"))
+            except psycopg.errors.DataError as exc:
+                context = getattr(exc.diag, "context", "") or ""
+                match = re.search(r"line (\d+)", context)
+                row = int(match.group(1)) if match else None
+                raise PriceSheetError(
+                    f"malformed CSV ({exc.diag.message_primary}); is the file truncated?", row=row
+                ) from None
+            cursor.execute(f"SELECT count(*) FROM {STAGE_RAW}")
+            self.rows_read = cursor.fetchone()[0]
+        self._validate_raw(set(raw_columns))
+        self._convert_raw(set(raw_columns))
+
+    def _validate_raw(self, present: set[str]) -> None:
+        def col(name: str) -> str:
+            return name if name in present else "NULL"
+
+        plans = ", ".join(f"'{p}'" for p in BILLING_PLAN_TO_CYCLE)
+        currencies = ", ".join(f"'{c}'" for c in sorted(KNOWN_CURRENCIES))
+        checks = [
+            (f"coalesce(btrim({col('product_code')}), '') = ''", "product_code", "value is empty"),
+            (f"coalesce(btrim({col('sku_code')}), '') = ''", "sku_code", "value is empty"),
+            (f"upper(coalesce(btrim({col('term_duration')}), '')) !~ '^P[0-9]+[MY]$'", "term_duration",
+             "unknown term duration"),
+            (f"replace(lower(coalesce(btrim({col('billing_plan')}), '')), ' ', '') NOT IN ({plans})", "billing_plan",
+             "unknown billing plan"),
+            (f"upper(coalesce(btrim({col('market')}), '')) <> %(market)s", "market",
+             f"does not match the run's market {self.market}"),
+            (f"upper(coalesce(btrim({col('currency')}), '')) NOT IN ({currencies})", "currency", "unknown currency"),
+            (f"coalesce(btrim({col('unit_price')}), '') !~ '{_NUM_RE_SQL}'", "unit_price", "is not a number"),
+            (f"coalesce(btrim({col('erp_price')}), '') !~ '{_NUM_RE_SQL}'", "erp_price", "is not a number"),
+            (f"coalesce(btrim({col('tier_min')}), '') NOT IN ('') AND btrim({col('tier_min')}) !~ '{_NUM_RE_SQL}'",
+             "tier_min", "is not a number"),
+            (f"coalesce(btrim({col('tier_max')}), '') NOT IN ('') AND btrim({col('tier_max')}) !~ '{_NUM_RE_SQL}'",
+             "tier_max", "is not a number"),
+            (f"coalesce(btrim({col('effective_start')}), '') !~ '{_DATE_RE_SQL}'", "effective_start",
+             "is not a date like 4/1/2025 12:00:00 AM"),
+            (f"coalesce(btrim({col('effective_end')}), '') !~ '{_DATE_RE_SQL}'", "effective_end",
+             "is not a date like 4/1/2025 12:00:00 AM"),
+        ]
+        case = " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(checks))
+        values = ", ".join(f"{col(name)}::text" for _, name, _ in checks)
+        sql = (
+            f"SELECT line_no, problem, ARRAY[{values}] FROM (SELECT *, CASE {case} END AS problem FROM {STAGE_RAW}) t "
+            "WHERE problem IS NOT NULL ORDER BY line_no LIMIT 1"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"market": self.market})
+            found = cursor.fetchone()
+        if found is not None:
+            line_no, problem, row_values = found
+            _, name, message = checks[problem]
+            raise PriceSheetError(f"{row_values[problem]!r} {message}", row=line_no, column=COLUMNS[name])
+
+    def _convert_raw(self, present: set[str]) -> None:
+        def col(name: str) -> str:
+            return f"btrim({name})" if name in present else "NULL"
+
+        date = "to_timestamp({v}, 'FMMM/FMDD/YYYY FMHH12:MI:SS AM')"
+        cycle_case = "CASE replace(lower(btrim(billing_plan)), ' ', '') " + " ".join(
+            f"WHEN '{k}' THEN '{v}'" for k, v in BILLING_PLAN_TO_CYCLE.items()
+        ) + " END"
+        select = (
+            f"SELECT line_no, {col('product_code')} AS product_code, {col('sku_code')} AS sku_code, "
+            f"left({col('product_title')}, 255) AS product_title, left({col('sku_title')}, 255) AS sku_title, "
+            f"left(coalesce({col('publisher')}, ''), 120) AS publisher, "
+            f"coalesce({col('sku_description')}, '') AS sku_description, "
+            f"upper({col('term_duration')}) AS term_duration, {cycle_case} AS billing_cycle, "
+            f"upper({col('currency')}) AS currency, {col('unit_price')}::numeric AS unit_price, "
+            f"{col('erp_price')}::numeric AS erp_price, nullif({col('tier_min')}, '')::numeric AS tier_min, "
+            f"nullif({col('tier_max')}, '')::numeric AS tier_max, "
+            f"{date.format(v=col('effective_start'))} AS effective_start, "
+            "CASE WHEN position('/9999 ' in effective_end) > 0 THEN NULL "
+            f"ELSE {date.format(v=col('effective_end'))} END "
+            f"AS effective_end FROM {STAGE_RAW}"
+        )
+        self._dedupe(f"({select})")
+
+    def _dedupe(self, source: str) -> None:
+        columns = ", ".join(TYPED_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {STAGE} AS SELECT {columns} FROM (SELECT {columns}, ROW_NUMBER() OVER ("
+                "PARTITION BY product_code, sku_code, term_duration, billing_cycle, currency, coalesce(tier_min, -1) "
+                f"ORDER BY effective_start DESC, line_no DESC) AS rn FROM {source} src) d WHERE rn = 1"
+            )
+            for table in (STAGE_RAW, STAGE_TYPED):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(f"SELECT count(*) FROM {STAGE}")
+            (count,) = cursor.fetchone()
+        if count == 0:
+            raise PriceSheetError("the price sheet has no rows (empty or truncated download)")
+
+    @property
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
