@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import time
@@ -118,7 +119,7 @@ class SimulatorApp:
 
     def __init__(self, state: SimState | None = None, *, seed_data: bool = True, quiet: bool = True) -> None:
         self.state = state or SimState()
-        self.catalog = Catalog()
+        self.catalog = Catalog(self.state.clock.now, seed=self.state.seed)
         self.backend = Backend(self.state, self.catalog)
         self.faults = Faults()
         self.throttle = Throttle()
@@ -136,7 +137,7 @@ class SimulatorApp:
     def reset(self, *, seed: int | str | None = None, seed_data: bool = True, frozen_clock: bool | None = None) -> None:
         with self.state.lock:
             self.state.clear(seed=seed, frozen_clock=frozen_clock)
-            self.catalog = Catalog()
+            self.catalog = Catalog(self.state.clock.now, seed=self.state.seed)
             self.backend = Backend(self.state, self.catalog)
             self.faults.clear()
             self.throttle.reset()
@@ -463,60 +464,54 @@ class SimulatorApp:
         if not target_view:
             raise PCError(400, 800002, description="Invalid request input: the targetView parameter is required")
         country = self._country(request, caller, cid)
-        offers = self.catalog.products(country, target_view=target_view, segment=segment)
-        items = [render.render_product(o, country) for o in offers]
-        return json_response(200, render.collection(
-            items, f"/products?country={country}&targetView={target_view}"))
+        items = self.catalog.products_json(country, target_view=target_view, segment=segment)
+        return json_response(200, render.collection(items, f"/products?country={country}&targetView={target_view}"))
 
-    def _offers_of(self, request: Request, caller: Caller, cid: str | None, pid: str,
-                   sku: str | None = None) -> tuple[str, list[Any]]:
+    def _product_country(self, request: Request, caller: Caller, cid: str | None, pid: str) -> str:
         country = self._country(request, caller, cid)
-        offers = self.catalog.product(pid, country)
-        if not offers:
+        self.backend.check_catalog_query(None, request.args.get("targetSegment"))
+        if self.catalog.product_json(country, pid) is None:
             raise PCError(404, 400013)
-        if sku is not None:
-            offers = [o for o in offers if o.sku_id.lower() == sku.lower()]
-            if not offers:
-                raise PCError(404, 400018)
-        segment = request.args.get("targetSegment")
-        self.backend.check_catalog_query(None, segment)
-        if segment:
-            offers = [o for o in offers if segment.lower() in o.segments] or []
-        return country, offers
+        return country
 
     def api_product(self, request: Request, caller: Caller, body: Any, *, pid: str, cid: str | None = None,
                     **_: Any) -> Response:
-        country, offers = self._offers_of(request, caller, cid, pid)
-        return json_response(200, render.render_product(offers[0], country))
+        country = self._product_country(request, caller, cid, pid)
+        return json_response(200, self.catalog.product_json(country, pid))
 
     def api_skus(self, request: Request, caller: Caller, body: Any, *, pid: str, cid: str | None = None,
                  **_: Any) -> Response:
-        country, offers = self._offers_of(request, caller, cid, pid)
-        skus = list({o.sku_id: o for o in offers}.values())
-        return json_response(200, render.collection([render.render_sku(o, country) for o in skus],
-                                                    f"/products/{pid.upper()}/skus?country={country}"))
+        country = self._product_country(request, caller, cid, pid)
+        items = self.catalog.skus_json(country, pid, segment=request.args.get("targetSegment"))
+        return json_response(200, render.collection(items, f"/products/{pid.upper()}/skus?country={country}"))
 
     def api_sku(self, request: Request, caller: Caller, body: Any, *, pid: str, sku: str, cid: str | None = None,
                 **_: Any) -> Response:
-        country, offers = self._offers_of(request, caller, cid, pid, sku)
-        return json_response(200, render.render_sku(offers[0], country))
+        country = self._product_country(request, caller, cid, pid)
+        items = self.catalog.skus_json(country, pid, sku)
+        if not items:
+            raise PCError(404, 400018)
+        return json_response(200, items[0])
 
     def api_availabilities(self, request: Request, caller: Caller, body: Any, *, pid: str, sku: str,
                            cid: str | None = None, **_: Any) -> Response:
-        country, offers = self._offers_of(request, caller, cid, pid, sku)
-        return json_response(200, render.collection([render.render_availability(o, country) for o in offers]))
+        country = self._product_country(request, caller, cid, pid)
+        if not self.catalog.skus_json(country, pid, sku):
+            raise PCError(404, 400018)
+        items = self.catalog.availabilities_json(country, pid, sku, request.args.get("targetSegment"))
+        return json_response(200, render.collection(items))
 
     def api_availability(self, request: Request, caller: Caller, body: Any, *, pid: str, sku: str, aid: str,
                          cid: str | None = None, **_: Any) -> Response:
-        country, offers = self._offers_of(request, caller, cid, pid, sku)
-        found = [o for o in offers if o.availability_id.lower() == aid.lower()]
+        country = self._product_country(request, caller, cid, pid)
+        found = [a for a in self.catalog.availabilities_json(country, pid, sku) if a["id"].lower() == aid.lower()]
         if not found:
             raise PCError(404, 400019)
-        return json_response(200, render.render_availability(found[0], country))
+        return json_response(200, found[0])
 
     def api_offer(self, request: Request, caller: Caller, body: Any, *, offer_id: str, **_: Any) -> Response:
         country = (request.args.get("country") or "US").upper()
-        if self.catalog.product(offer_id.split(":")[0], country):
+        if self.catalog.product_json(country, offer_id.split(":")[0]) is not None:
             raise PCError(400, 2100, offer_id.upper())
         raise PCError(400, 800004, description=f"Invalid offer ID {offer_id}")
 
@@ -618,14 +613,29 @@ class SimulatorApp:
         if view != "updatedlicensebased":
             return pc_error_response(PCError(400, 800002, description=f"Price sheet view '{view}' is not "
                                              "supported by the simulator"))
+        now = self.state.clock.now()
         timeline = (request.args.get("timeline") or "current").lower()
+        at = now
         if timeline == "future":
-            return pc_error_response(PCError(404, 1000, description="No future price sheet is available"))
-        from . import pricing
-
-        rows = pricing.pricesheet_lines(self.catalog, market, month=request.args.get("month"))
-        filename = f"pricesheet_{market}_{view}_{time.strftime('%Y%m')}.csv"
-        response = Response(rows, status=200, content_type="application/octet-stream", direct_passthrough=True)
+            upcoming = self.catalog.has_future_prices(market, now)
+            if upcoming is None:
+                return pc_error_response(PCError(404, 1000, description="No future price sheet is available"))
+            at = upcoming
+        elif timeline == "history":
+            month = request.args.get("month") or ""
+            if not re.fullmatch(r"\d{6}", month):
+                return pc_error_response(PCError(400, 800002, description="month=YYYYMM is required with "
+                                                 "timeline=history"))
+            at = dt.datetime(int(month[:4]), int(month[4:]), 1, tzinfo=dt.UTC)
+        elif timeline != "current":
+            return pc_error_response(PCError(400, 800002, description=f"Unknown timeline '{timeline}'"))
+        rows = request.args.get("rows")  # simulator extension: pad the sheet to exactly N rows (benchmarks)
+        with self.state.lock:
+            chunks = self.catalog.pricesheet_chunks(market, at=at, rows=int(rows) if rows and rows.isdigit() else None)
+        if chunks is None:
+            return pc_error_response(PCError(400, 800002, description=f"Market {market} is not supported"))
+        filename = f"pricesheet_{market}_{view}_{at:%Y%m}.csv"
+        response = Response(chunks, status=200, content_type="application/octet-stream", direct_passthrough=True)
         response.headers["Content-Disposition"] = f"attachment; filename={filename}"
         response.headers["Request-ID"] = str(uuid.uuid4())
         return response

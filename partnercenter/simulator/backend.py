@@ -122,7 +122,7 @@ def _int(value: Any, name: str) -> int:
 class Backend:
     def __init__(self, state: SimState, catalog: Catalog | None = None) -> None:
         self.state = state
-        self.catalog = catalog or Catalog()
+        self.catalog = catalog or Catalog(state.clock.now, seed=state.seed)
         self._page_secret = hashlib.sha256(f"seek:{state.seed}".encode()).digest()
 
     @property

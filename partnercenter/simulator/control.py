@@ -178,8 +178,9 @@ class ControlAPI:
 
     # -- catalog ------------------------------------------------------------------------------------------
     def catalog_update(self, body: CIDict, request: Request) -> dict[str, Any]:
+        day = body.text("effectiveDate")
         with self.state.lock:
-            return self.app.catalog.monthly_update()
+            return self.app.catalog.monthly_update(dt.date.fromisoformat(day) if day else None)
 
     def catalog_rotate(self, body: CIDict, request: Request) -> dict[str, Any]:
         item = body.text("catalogItemId")

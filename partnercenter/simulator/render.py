@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import quote
 
 from .backend import Backend, iso, iso_seconds
-from .catalog import Offer
 from .state import (
     Agreement,
     AzureEntitlement,
@@ -113,92 +112,6 @@ def render_agreement(agreement: Agreement) -> dict[str, Any]:
         "dateAgreed": agreement.date_agreed,
         "type": agreement.type,
         "attributes": {"objectType": "Agreement"},
-    }
-
-
-# -- catalog ---------------------------------------------------------------------------------------
-def render_product(offer: Offer, country: str) -> dict[str, Any]:
-    return {
-        "id": offer.product_id,
-        "title": offer.product_title,
-        "description": offer.product_description,
-        "productType": {"id": offer.product_type, "displayName": offer.product_type},
-        "isMicrosoftProduct": True,
-        "publisherName": offer.publisher,
-        "links": {
-            "skus": link(f"/products/{offer.product_id}/skus?country={country}"),
-            "self": link(f"/products/{offer.product_id}?country={country}"),
-        },
-        "attributes": {"objectType": "Product"},
-    }
-
-
-def render_sku(offer: Offer, country: str) -> dict[str, Any]:
-    azure = offer.product_type == "Azure"
-    cycles = sorted({t.billing_cycle for t in offer.terms})
-    return {
-        "id": offer.sku_id,
-        "productId": offer.product_id,
-        "title": offer.sku_title,
-        "description": offer.sku_description,
-        "minimumQuantity": offer.min_quantity,
-        "maximumQuantity": offer.max_quantity,
-        "isTrial": offer.is_trial,
-        "supportedBillingCycles": cycles,
-        "purchasePrerequisites": ["MicrosoftCustomerAgreement"],
-        "inventoryVariables": [],
-        "provisioningVariables": [],
-        "actions": ["Refund"],
-        "dynamicAttributes": {
-            "isMicrosoftProduct": True,
-            "isAddon": offer.is_addon,
-            "prerequisiteSkus": list(offer.prerequisite_skus),
-            "upgradeTargetOffers": list(offer.upgrade_targets),
-            "hasConstraints": False,
-            **({"pilotProgram": "modernazurepilot"} if azure else {}),
-        },
-        "links": {
-            "availabilities": link(f"/products/{offer.product_id}/skus/{offer.sku_id}/availabilities"
-                                   f"?country={country}"),
-            "self": link(f"/products/{offer.product_id}/skus/{offer.sku_id}?country={country}"),
-        },
-        "attributes": {"objectType": "Sku"},
-    }
-
-
-def render_availability(offer: Offer, country: str) -> dict[str, Any]:
-    azure = offer.product_type == "Azure"
-    terms = []
-    if not azure:
-        for term in offer.terms:
-            terms.append({
-                "id": term.id,
-                "duration": term.duration,
-                "description": term.description,
-                "billingCycle": term.billing_cycle.capitalize(),
-                "cancellationPolicies": [
-                    {"refundOptions": [{"sequenceId": 0, "type": "Full", "expiresAfter": "P7D"}]}
-                ],
-            })
-    renewable = [t.id for t in offer.terms if t.duration in ("P1M", "P1Y")]
-    base = f"/products/{offer.product_id}/skus/{offer.sku_id}/availabilities/{offer.availability_id}"
-    return {
-        "id": offer.availability_id,
-        "productId": offer.product_id,
-        "skuId": offer.sku_id,
-        "catalogItemId": offer.catalog_item_id,
-        "defaultCurrency": {"code": offer.currency, "symbol": offer.currency_symbol},
-        "segment": offer.segment,
-        "country": offer.country,
-        "isPurchasable": offer.is_purchasable,
-        "isRenewable": not azure,
-        "renewalInstructions": [] if azure or not renewable else [
-            {"applicableTermIds": renewable,
-             "renewalOptions": [{"renewToId": f"{offer.product_id}:{offer.sku_id}", "isAutoRenewable": True}]}
-        ],
-        "terms": terms,
-        "links": {"self": link(f"{base}?country={country}")},
-        "attributes": {"objectType": "Availability"},
     }
 
 

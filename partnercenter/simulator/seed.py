@@ -97,7 +97,8 @@ def _purchase(backend: Backend, partner: PartnerAccount, customer_id: str, catal
     """Record a completed order and its subscription as if bought ``days_ago`` days before now."""
     state = backend.state
     customer = partner.customers[customer_id]
-    offer = backend.catalog.find(catalog_item_id, customer.country)
+    product_id, sku_id = catalog_item_id.split(":")[:2]
+    offer = backend.catalog.find_sku(product_id, sku_id, customer.country)
     assert offer is not None, catalog_item_id
     created = backend.now - dt.timedelta(days=days_ago)
     price, list_price = offer.unit_prices(term, billing)

@@ -24,7 +24,9 @@ class _QuietHandler(WSGIRequestHandler):
             super().log_request(code, size)
 
     def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
-        """A dropped connection (client gone, or a drop/timeout fault) is not an error."""
+        """A dropped connection (client gone, or a drop/timeout fault) is not an error; close it without
+        writing anything so the client sees the connection end."""
+        self.close_connection = True
 
     def log_error(self, format: str, *args: Any) -> None:
         if not getattr(self.server, "quiet", True):
