@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "catalog",
     "provisioning",
     "reconciliation",
+    "reconciliation.imports",
     "storefront",
 ]
 
