@@ -179,7 +179,9 @@ class SimulatorApp:
         return response
 
     def _log(self, request: Request, path: str) -> RequestLogEntry:
-        headers = {k: ("<redacted>" if k.lower() in REDACTED_HEADERS else v) for k, v in request.headers.items()}
+        headers = {
+            k.lower(): ("<redacted>" if k.lower() in REDACTED_HEADERS else v) for k, v in request.headers.items()
+        }
         body = None
         if request.method in ("POST", "PUT", "PATCH") and request.content_length and request.content_length < 65536:
             body = request.get_data(cache=True, as_text=True)

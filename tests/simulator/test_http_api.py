@@ -294,3 +294,19 @@ def test_audit_records_for_mutations(api: Api) -> None:
     records = api.get("/auditrecords").json()
 
     assert [r["operationType"] for r in records["items"]] == ["add_customer"]
+
+
+def test_buys_an_azure_plan_once(api: Api, pc_sim: SimulatorHandle) -> None:
+    customer = api.new_customer_with_mca("azureco")
+    line = {"catalogItemId": "DZH318Z0BPS6:0001:DZH318Z0BML6", "quantity": 1, "billingCycle": "monthly"}
+    cart = api.cart(customer, line).json()
+    api.post(f"/customers/{customer}/carts/{cart['id']}/checkout")
+    pc_sim.control.complete_orders()
+
+    plan = api.get(f"/customers/{customer}/subscriptions").json()["items"][0]
+    second = api.cart(customer, line).json()
+    refused = api.post(f"/customers/{customer}/carts/{second['id']}/checkout")
+
+    assert (plan["billingType"], plan["unitType"], plan["productType"]["id"]) == ("usage", "Usage-based", "Azure")
+    assert api.get(f"/customers/{customer}/subscriptions/{plan['id']}/azureEntitlements").json()["totalCount"] == 1
+    assert refused.status_code == 403
