@@ -16,6 +16,7 @@ def reseller_create(
     kind: str,
     parent: Reseller | None = None,
     partner_id: str = "",
+    pc_tenant_id: str = "",
     email: str = "",
     country: str = "US",
 ) -> Reseller:
@@ -26,7 +27,8 @@ def reseller_create(
             f"Partner ID {partner_id} already belongs to another reseller.", code="duplicate_partner_id"
         )
     reseller = Reseller.objects.create(
-        name=name, kind=kind, parent=parent, partner_id=partner_id, email=email, country=country
+        name=name, kind=kind, parent=parent, partner_id=partner_id, pc_tenant_id=pc_tenant_id, email=email,
+        country=country,
     )
     audit_record(
         actor=actor,

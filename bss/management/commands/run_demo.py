@@ -14,8 +14,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from bss.management.commands.seed_demo import DEMO_USERS
+from bss.management.commands.seed_demo import DEMO_USERS, TENANT_RESELLER_MPN, TENANT_RESELLER_TENANT_ID
 from bss.models import User
+from partnercenter.simulator.seed import INDIRECT_TENANT
 
 
 class Command(BaseCommand):
@@ -67,8 +68,9 @@ class Command(BaseCommand):
                     stderr=subprocess.STDOUT,
                 )
             )
-            partners = self._wait_for_simulator(sim_url, cert_dir / "ca.pem", children[-1])
-            call_command("seed_demo", simulator_url=sim_url, global_tenant=partners[0], china_tenant=partners[1])
+            self._wait_for_simulator(sim_url, cert_dir / "ca.pem", children[-1])
+            self._register_tenant_reseller(sim_url, cert_dir / "ca.pem")
+            call_command("seed_demo", simulator_url=sim_url)
             logins = self._fresh_passwords()
             if not options["no_worker"]:
                 children.append(
@@ -109,20 +111,33 @@ class Command(BaseCommand):
         finally:
             stop()
 
-    def _wait_for_simulator(self, url: str, ca: Path, process: subprocess.Popen[bytes]) -> list[str]:
+    def _wait_for_simulator(self, url: str, ca: Path, process: subprocess.Popen[bytes]) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise CommandError("The Partner Center simulator did not start; see var/logs/simulator.log.")
             try:
-                if ca.exists():
-                    response = requests.get(f"{url}/_sim/partners", verify=str(ca), timeout=2)
-                    if response.ok:
-                        return [partner["tenantId"] for partner in response.json()["items"]]
+                if ca.exists() and requests.get(f"{url}/_sim/state", verify=str(ca), timeout=2).ok:
+                    return
             except requests.RequestException:
                 pass
             time.sleep(0.3)
         raise CommandError("The Partner Center simulator did not answer within 30 s.")
+
+    def _register_tenant_reseller(self, url: str, ca: Path) -> None:
+        # The simulator starts from its seed on every run; tell it about the demo's tenant reseller.
+        requests.post(
+            f"{url}/_sim/partners/{INDIRECT_TENANT}/resellers",
+            json={
+                "tenantId": TENANT_RESELLER_TENANT_ID,
+                "name": "Northwind Cloud Solutions",
+                "mpnId": TENANT_RESELLER_MPN,
+                "location": "US",
+                "mpaAccepted": True,
+            },
+            verify=str(ca),
+            timeout=10,
+        ).raise_for_status()
 
     def _wait_for_web(self, port: int, process: subprocess.Popen[bytes]) -> None:
         deadline = time.monotonic() + 30
@@ -145,8 +160,8 @@ class Command(BaseCommand):
     def _print_banner(self, port: int, sim_url: str, logins: dict[str, str], logs: Path) -> None:
         roles = {
             "admin": "provider staff (back office)",
-            "northwind": "light reseller",
-            "fabrikam": "tenant reseller",
+            "tailspin": "light reseller",
+            "northwind": "tenant reseller",
             "adatum": "customer",
         }
         lines = [

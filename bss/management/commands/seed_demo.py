@@ -12,13 +12,16 @@ from bss.models import Customer, Marketplace, PartnerCenterInstance, Reseller
 from bss.services.accounts import customer_create, marketplace_create, reseller_create, user_create
 from bss.services.instances import instance_create, instance_update
 
-# The simulator's seeded partner accounts (it accepts any client id/secret and refresh token for them).
+# The simulator's seeded partner accounts: an indirect provider on the global cloud, a direct partner on 21Vianet.
+from partnercenter.simulator.seed import CHINA_TENANT, INDIRECT_TENANT
+
+# The simulator accepts any client id/secret and refresh token for its seeded partners.
 DEMO_INSTANCES = [
     {
         "name": "Contoso Global (simulator)",
         "cloud": Cloud.GLOBAL,
         "partner_tenant_id_option": "global_tenant",
-        "partner_id": "1234567",
+        "partner_id": "4712002",
         "csp_model": CspModel.INDIRECT_PROVIDER,
         "default_market": "US",
         "default_currency": "USD",
@@ -29,7 +32,7 @@ DEMO_INSTANCES = [
         "name": "Contoso China (simulator)",
         "cloud": Cloud.CHINA_21VIANET,
         "partner_tenant_id_option": "china_tenant",
-        "partner_id": "7654321",
+        "partner_id": "4712003",
         "csp_model": CspModel.DIRECT,
         "default_market": "CN",
         "default_currency": "CNY",
@@ -38,7 +41,11 @@ DEMO_INSTANCES = [
     },
 ]
 
-DEMO_USERS = ["admin", "northwind", "fabrikam", "adatum"]
+# The tenant reseller is not one of the simulator's seeded indirect resellers; run_demo registers it there.
+TENANT_RESELLER_MPN = "5100002"
+TENANT_RESELLER_TENANT_ID = "7d2e1f0a-4c8b-4d3e-8a71-2b3c4d5e6f21"
+
+DEMO_USERS = ["admin", "tailspin", "northwind", "adatum"]
 
 
 class Command(BaseCommand):
@@ -46,8 +53,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--simulator-url", default="https://127.0.0.1:8765")
-        parser.add_argument("--global-tenant", required=True, help="Simulator partner tenant id (global)")
-        parser.add_argument("--china-tenant", required=True, help="Simulator partner tenant id (21Vianet)")
+        parser.add_argument("--global-tenant", default=INDIRECT_TENANT, help="Partner tenant id (global cloud)")
+        parser.add_argument("--china-tenant", default=CHINA_TENANT, help="Partner tenant id (21Vianet)")
 
     @transaction.atomic
     def handle(self, *args: object, **options: str) -> None:
@@ -72,34 +79,42 @@ class Command(BaseCommand):
             )
         global_instance = instances[Cloud.GLOBAL]
 
-        provider = reseller_create(actor=None, name="Contoso Cloud", kind=ResellerKind.PROVIDER, partner_id="1234567")
-        provider_store = marketplace_create(
-            actor=None, owner=provider, name="Contoso Cloud Marketplace", slug="contoso", instance=global_instance
+        provider = reseller_create(
+            actor=None, name="Fabrikam Distribution", kind=ResellerKind.PROVIDER, partner_id="4712002"
         )
-        northwind = reseller_create(
+        provider_store = marketplace_create(
             actor=None,
-            name="Northwind Traders",
+            owner=provider,
+            name="Fabrikam Distribution Marketplace",
+            slug="provider",
+            instance=global_instance,
+        )
+        light = reseller_create(
+            actor=None,
+            name="Tailspin Toys IT",
             kind=ResellerKind.LIGHT,
             parent=provider,
-            partner_id="5100001",
-            email="sales@northwind.example",
+            partner_id="5123456",
+            email="sales@tailspin.example",
         )
-        fabrikam = reseller_create(
+        tenant_reseller = reseller_create(
             actor=None,
-            name="Fabrikam Solutions",
+            name="Northwind Cloud Solutions",
             kind=ResellerKind.TENANT,
             parent=provider,
-            partner_id="5100002",
-            email="hello@fabrikam.example",
+            partner_id=TENANT_RESELLER_MPN,
+            pc_tenant_id=TENANT_RESELLER_TENANT_ID,
+            email="hello@northwind.example",
         )
-        fabrikam_store = marketplace_create(
+        tenant_store = marketplace_create(
             actor=None,
-            owner=fabrikam,
-            name="Fabrikam Cloud Store",
-            slug="fabrikam",
+            owner=tenant_reseller,
+            name="Northwind Cloud Store",
+            slug="northwind",
             instance=global_instance,
             primary_color="#7a2e8e",
         )
+        address = {"city": "Redmond", "state": "WA", "postal_code": "98052", "address_line1": "1 Microsoft Way"}
         customers = [
             customer_create(
                 actor=None,
@@ -109,45 +124,33 @@ class Command(BaseCommand):
                 contact_first_name="Ada",
                 contact_last_name="Tum",
                 contact_email="it@adatum.example",
-                city="Redmond",
-                state="WA",
-                postal_code="98052",
-                address_line1="1 Microsoft Way",
+                **address,
             ),
             customer_create(
                 actor=None,
-                reseller=northwind,
+                reseller=light,
                 marketplace=provider_store,
-                company_name="Tailspin Toys",
+                company_name="Trey Research",
                 contact_first_name="Tess",
-                contact_last_name="Pin",
-                contact_email="admin@tailspin.example",
-                city="Seattle",
-                state="WA",
-                postal_code="98101",
-                address_line1="500 Pine St",
+                contact_last_name="Rey",
+                contact_email="admin@treyresearch.example",
+                **address,
             ),
             customer_create(
                 actor=None,
-                reseller=northwind,
+                reseller=light,
                 marketplace=provider_store,
                 company_name="Wide World Importers",
                 contact_email="it@wwi.example",
-                city="Portland",
-                state="OR",
-                postal_code="97201",
-                address_line1="12 Harbor Dr",
+                **address,
             ),
             customer_create(
                 actor=None,
-                reseller=fabrikam,
-                marketplace=fabrikam_store,
-                company_name="Litware Inc",
-                contact_email="ops@litware.example",
-                city="Austin",
-                state="TX",
-                postal_code="73301",
-                address_line1="9 Congress Ave",
+                reseller=tenant_reseller,
+                marketplace=tenant_store,
+                company_name="Proseware Inc",
+                contact_email="ops@proseware.example",
+                **address,
             ),
         ]
         placeholder = secrets.token_urlsafe(24)  # run_demo sets fresh, printed passwords on every start
@@ -155,27 +158,20 @@ class Command(BaseCommand):
             actor=None,
             username="admin",
             password=placeholder,
-            email="admin@contoso.example",
+            email="admin@fabrikam.example",
             role=UserRole.PROVIDER_STAFF,
         )
         admin.is_superuser = True
         admin.save(update_fields=["is_superuser"])
-        user_create(
-            actor=None,
-            username="northwind",
-            password=placeholder,
-            role=UserRole.RESELLER,
-            reseller=northwind,
-            is_reseller_admin=True,
-        )
-        user_create(
-            actor=None,
-            username="fabrikam",
-            password=placeholder,
-            role=UserRole.RESELLER,
-            reseller=fabrikam,
-            is_reseller_admin=True,
-        )
+        for username, reseller in (("tailspin", light), ("northwind", tenant_reseller)):
+            user_create(
+                actor=None,
+                username=username,
+                password=placeholder,
+                role=UserRole.RESELLER,
+                reseller=reseller,
+                is_reseller_admin=True,
+            )
         user_create(actor=None, username="adatum", password=placeholder, role=UserRole.CUSTOMER, customer=customers[0])
         self.stdout.write(
             self.style.SUCCESS(
