@@ -25,6 +25,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # Production-like settings must pass Django's deployment checklist with nothing to report.
 check-deploy: $(STAMP)
