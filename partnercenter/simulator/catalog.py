@@ -184,15 +184,12 @@ class Catalog:
     def monthly_update(self, effective_date: dt.date | None = None) -> dict[str, Any]:
         """Apply Microsoft's monthly update to every market (markets built later replay it)."""
         day = effective_date or self._now().date()
-        self.updates.append(day)
-        report: dict[str, Any] = {"month": self.month, "effectiveDate": day.isoformat(), "markets": {}}
+        self.market("US")  # always report the US market, built with the earlier updates first
+        report: dict[str, Any] = {"month": self.month + 1, "effectiveDate": day.isoformat(), "markets": {}}
         for code, catalog in self._markets.items():
             if catalog is not None:
                 report["markets"][code] = cd.monthly_update(catalog, seed=self._seed, effective_date=day).to_dict()
-        if "US" not in report["markets"]:
-            us = self.market("US")
-            if us is not None:
-                report["markets"]["US"] = {"note": "market built after the update; changes replayed"}
+        self.updates.append(day)  # markets built later replay it
         self._offers.clear()
         return report
 

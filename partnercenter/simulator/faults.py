@@ -8,6 +8,7 @@ Kinds
 - ``timeout``: hold the connection ``seconds`` (default: config ``timeout_hold_seconds``) without running
   the call, then drop it; the client times out first.
 - ``drop``: run the call (the write commits) and drop the connection instead of answering.
+- ``http`` (or a bare status like ``503``): the kind above that fits ``status``.
 """
 
 from __future__ import annotations
@@ -69,6 +70,14 @@ class Faults:
             code: int | None = None, description: str | None = None, retry_after: int = 1,
             seconds: float | None = None, partner_tenant_id: str | None = None) -> FaultRule:
         kind = str(kind).lower()
+        if kind == "http" or kind.isdigit():
+            # "http" (or a bare status such as "503") picks the kind from the status.
+            status = status or (int(kind) if kind.isdigit() else None)
+            if status is None:
+                raise ValueError("an http fault needs a status")
+            kind = "429" if status == 429 else "5xx" if status >= 500 else "error"
+            if kind == "error" and code is None:
+                code = 800002
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {', '.join(KINDS)}")
         if kind == "5xx" and status is not None and not 500 <= status <= 599:

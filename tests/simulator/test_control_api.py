@@ -56,6 +56,8 @@ def test_add_partner_account(pc_sim: SimulatorHandle) -> None:
         ("429", {"retryAfter": 7}, 429),
         ("5xx", {"status": 502}, 502),
         ("error", {"status": 409, "code": 800060}, 409),
+        ("http", {"status": 500}, 500),
+        ("503", {}, 503),
     ],
 )
 def test_answering_faults(api: Api, pc_sim: SimulatorHandle, kind: str, options: dict, status: int) -> None:
@@ -132,3 +134,7 @@ def test_monthly_catalog_update_changes_the_catalog(api: Api, pc_sim: SimulatorH
              .json()["items"]}
     added = set(report["markets"]["US"]["addedProducts"])
     assert added and added <= after and not added & before
+    fr_products = api.get("/products", params={"country": "FR", "targetView": "OnlineServices"}).json()["items"]
+    pc_sim.control.reset()
+    fr_fresh = api.get("/products", params={"country": "FR", "targetView": "OnlineServices"}).json()["items"]
+    assert len(fr_products) > len(fr_fresh)  # a market first read after the update replays it
