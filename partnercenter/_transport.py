@@ -72,7 +72,7 @@ class RetryPolicy:
     backoff_cap: float = 8.0
     # A Retry-After longer than this is not waited in-process: the error goes to the caller (e.g. a Celery
     # countdown) instead of blocking a worker.
-    max_retry_after: float = 60.0
+    max_retry_after: float = 10.0
 
     def backoff(self, attempt: int) -> float:
         """Full-jitter exponential backoff for retry number ``attempt`` (1-based)."""

@@ -57,7 +57,7 @@ class PartnerCenterClient:
         max_retries: int = 2,
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
-        max_retry_after: float = 60.0,
+        max_retry_after: float = 10.0,
         rate_limiter: RateLimiter | None = None,
         instance_key: str = "default",
         session: requests.Session | None = None,

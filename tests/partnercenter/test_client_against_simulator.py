@@ -506,3 +506,17 @@ def test_simulator_throttling_surfaces_as_throttled_error(sim: SimulatorHandle, 
     with pytest.raises(ThrottledError) as info:
         client.catalog.get_product(product_id=BUSINESS_BASIC, country="US")
     assert info.value.retry_after is not None and info.value.retry_after >= 1
+
+
+def test_clients_of_two_partners_live_side_by_side(sim: SimulatorHandle, sleep: RecordingSleep):
+    direct = make_client(sim, sim.partners.direct, sleep)
+    indirect = make_client(sim, sim.partners.indirect, sleep)
+
+    direct_ids = {c.id for c in direct.customers.list()}
+    indirect_ids = {c.id for c in indirect.customers.list()}
+
+    assert sim.control.seeded["customer_mca"] in direct_ids
+    assert sim.control.seeded["indirect_customer"] in indirect_ids
+    assert direct_ids.isdisjoint(indirect_ids)
+    assert direct.instance_key != indirect.instance_key
+    assert direct._transport.session is not indirect._transport.session
