@@ -15,4 +15,9 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Cheap liveness probe: proves beat -> broker -> worker works end to end; monitoring watches its result.
     "bss.health": {"task": "bss.tasks.health_check", "schedule": crontab(minute="*/5")},
+    # Nightly, after the day's changes settle and before business hours: compare every instance with Partner Center.
+    "reconciliation.nightly": {
+        "task": "reconciliation.tasks.reconciliation_nightly_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("bss.security.urls")),
     path("admin/", admin.site.urls),
     path("backoffice/", include("bss.backoffice.urls")),
+    path("backoffice/reconciliation/", include("reconciliation.urls")),
     path("backoffice/import/", include("reconciliation.imports.urls")),
     path("store/", include("storefront.urls")),
     path("store/api-keys/", key_views.api_keys, name="api_keys"),
