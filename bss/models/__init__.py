@@ -3,10 +3,11 @@ from bss.models.audit import AuditEvent
 from bss.models.instances import PartnerCenterInstance
 from bss.models.mca import MCAAcceptance
 from bss.models.orders import Order, OrderLine
-from bss.models.subscriptions import LicenseLedgerEntry, Subscription
+from bss.models.subscriptions import AzureEntitlement, LicenseLedgerEntry, Subscription
 
 __all__ = [
     "AuditEvent",
+    "AzureEntitlement",
     "Customer",
     "LicenseLedgerEntry",
     "MCAAcceptance",

@@ -57,3 +57,19 @@ class LicenseLedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription_id}: {self.quantity_before} -> {self.quantity_after}"
+
+
+class AzureEntitlement(models.Model):
+    """An Azure subscription under a customer's Azure plan subscription, as Partner Center lists it."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="azure_entitlements")
+    pc_entitlement_id = models.CharField(max_length=64, unique=True, help_text="Azure subscription id")
+    friendly_name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["friendly_name", "id"]
+
+    def __str__(self) -> str:
+        return self.friendly_name or self.pc_entitlement_id

@@ -1,0 +1,171 @@
+"""Subscription records change only after Partner Center has confirmed a change; these functions apply what it
+confirmed (appending licence-ledger rows for quantities) and audit it."""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from bss.choices import SUBSCRIPTION_TRANSITIONS, SubscriptionStatus
+from bss.exceptions import InvalidTransition
+from bss.models import AzureEntitlement, LicenseLedgerEntry, MicrosoftTenant, OrderLine, Subscription, User
+from bss.services.audit import audit_record, snapshot
+from partnercenter.types import AzureEntitlement as PCAzureEntitlement
+from partnercenter.types import Subscription as PCSubscription
+
+_FIELDS = ["quantity", "status", "auto_renew", "commitment_end_date", "cancellation_allowed_until"]
+NCE_WINDOW = timedelta(days=7)
+
+
+def _status(value: str | None) -> str:
+    status = (value or "").lower()
+    return status if status in SubscriptionStatus.values else SubscriptionStatus.PENDING
+
+
+def _locked(subscription: Subscription) -> Subscription:
+    return Subscription.objects.select_for_update().get(pk=subscription.pk)
+
+
+def _sync_dates(sub: Subscription, pc: PCSubscription) -> list[str]:
+    changed = []
+    for field, value in (
+        ("effective_start_date", pc.effective_start_date),
+        ("commitment_end_date", pc.commitment_end_date.date() if pc.commitment_end_date else None),
+        ("cancellation_allowed_until", pc.cancellation_allowed_until_date),
+    ):
+        if value is not None and getattr(sub, field) != value:
+            setattr(sub, field, value)
+            changed.append(field)
+    return changed
+
+
+@transaction.atomic
+def subscription_record_from_partner_center(
+    *, tenant: MicrosoftTenant, order_line: OrderLine | None, pc: PCSubscription, actor: User | None = None
+) -> Subscription:
+    """Create (or find, on a repeated run) the BSS twin of a subscription Partner Center created for an order, with
+    its first licence-ledger row. Idempotent on `pc_subscription_id`."""
+    existing = Subscription.objects.filter(pc_subscription_id=pc.id).first()
+    if existing is not None:
+        return existing
+    offer_parts = (pc.offer_id or "").split(":")
+    sub = Subscription.objects.create(
+        customer=tenant.customer,
+        tenant=tenant,
+        order_line=order_line,
+        pc_subscription_id=pc.id,
+        pc_order_id=pc.order_id or "",
+        pc_offer_id=pc.offer_id or "",
+        pc_product_id=pc.product_id or (offer_parts[0] if offer_parts[0] else ""),
+        pc_sku_id=pc.sku_id or (offer_parts[1] if len(offer_parts) > 1 else ""),
+        name=(order_line.product_name if order_line else "") or pc.friendly_name or pc.offer_name or pc.id,
+        quantity=pc.quantity or 0,
+        billing_cycle=(pc.billing_cycle or (order_line.billing_cycle if order_line else "monthly")).lower(),
+        term_duration=(pc.term_duration or "").upper(),
+        status=_status(pc.status),
+        auto_renew=bool(pc.auto_renew_enabled),
+        effective_start_date=pc.effective_start_date,
+        commitment_end_date=pc.commitment_end_date.date() if pc.commitment_end_date else None,
+        cancellation_allowed_until=pc.cancellation_allowed_until_date,
+        pc_partner_id=pc.partner_id or "",
+    )
+    LicenseLedgerEntry.objects.create(
+        subscription=sub, quantity_before=0, quantity_after=sub.quantity, reason="order", actor=actor
+    )
+    audit_record(
+        actor=actor,
+        actor_label="" if actor else "provisioning",
+        action="subscription.create",
+        obj=sub,
+        after=snapshot(sub, ["pc_subscription_id", "quantity", "status", "billing_cycle", "term_duration"]),
+    )
+    return sub
+
+
+@transaction.atomic
+def subscription_record_entitlements(*, subscription: Subscription, entitlements: list[PCAzureEntitlement]) -> int:
+    """Record the Azure subscriptions of an Azure plan subscription (idempotent); returns how many are new."""
+    created = 0
+    for ent in entitlements:
+        _, was_created = AzureEntitlement.objects.update_or_create(
+            pc_entitlement_id=ent.id,
+            defaults={
+                "subscription": subscription,
+                "friendly_name": ent.friendly_name or "",
+                "status": ent.status or "",
+            },
+        )
+        created += int(was_created)
+    return created
+
+
+@transaction.atomic
+def subscription_apply_quantity(
+    *, subscription: Subscription, pc: PCSubscription, actor: User | None, reason: str = "change"
+) -> Subscription:
+    """Partner Center confirmed a quantity: append a ledger row and update the current quantity."""
+    sub = _locked(subscription)
+    before = snapshot(sub, _FIELDS)
+    quantity = pc.quantity if pc.quantity is not None else sub.quantity
+    fields = _sync_dates(sub, pc)
+    if quantity != sub.quantity:
+        LicenseLedgerEntry.objects.create(
+            subscription=sub, quantity_before=sub.quantity, quantity_after=quantity, reason=reason, actor=actor
+        )
+        sub.quantity = quantity
+        fields.append("quantity")
+    sub.save(update_fields=[*fields, "updated_at"])
+    audit_record(actor=actor, action="subscription.quantity", obj=sub, before=before, after=snapshot(sub, _FIELDS))
+    return sub
+
+
+@transaction.atomic
+def subscription_apply_status(*, subscription: Subscription, pc: PCSubscription, actor: User | None) -> Subscription:
+    """Partner Center confirmed a status (suspended, active again, deleted = cancelled)."""
+    sub = _locked(subscription)
+    before = snapshot(sub, _FIELDS)
+    status = _status(pc.status)
+    fields = _sync_dates(sub, pc)
+    if status != sub.status:
+        if status not in SUBSCRIPTION_TRANSITIONS.get(sub.status, set()):
+            raise InvalidTransition(
+                f"Subscription {sub.name} cannot go from {sub.get_status_display()} to "
+                f"{SubscriptionStatus(status).label}.",
+                extra={"from": sub.status, "to": status},
+            )
+        sub.status = status
+        fields.append("status")
+    sub.save(update_fields=[*fields, "updated_at"])
+    audit_record(actor=actor, action=f"subscription.{status}", obj=sub, before=before, after=snapshot(sub, _FIELDS))
+    return sub
+
+
+def subscription_apply_cancel(*, subscription: Subscription, pc: PCSubscription, actor: User | None) -> Subscription:
+    return subscription_apply_status(subscription=subscription, pc=pc, actor=actor)
+
+
+@transaction.atomic
+def subscription_apply_auto_renew(
+    *, subscription: Subscription, pc: PCSubscription, actor: User | None
+) -> Subscription:
+    sub = _locked(subscription)
+    before = snapshot(sub, _FIELDS)
+    fields = _sync_dates(sub, pc)
+    sub.auto_renew = bool(pc.auto_renew_enabled)
+    sub.save(update_fields=[*fields, "auto_renew", "updated_at"])
+    audit_record(actor=actor, action="subscription.auto_renew", obj=sub, before=before, after=snapshot(sub, _FIELDS))
+    return sub
+
+
+def subscription_refundable_quantity(*, subscription: Subscription, now: datetime | None = None) -> int:
+    """Licences that may still be removed under new-commerce rules: those added in the last 7 days (by the ledger),
+    less those already removed in that window."""
+    since = (now or timezone.now()) - NCE_WINDOW
+    added = removed = 0
+    for entry in subscription.ledger.filter(created_at__gte=since):
+        delta = entry.quantity_after - entry.quantity_before
+        if delta > 0:
+            added += delta
+        else:
+            removed -= delta
+    return max(0, added - removed)

@@ -1,0 +1,164 @@
+"""A Partner Center instance pointed at the HTTPS simulator, and the objects an order needs."""
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from bss.choices import AcceptanceRole, CspModel
+from provisioning import services
+from provisioning.inputs import MCAAcceptanceInput, NewCustomerInput, OrderLineInput
+from tests.factories.bss import (
+    MarketplaceFactory,
+    PartnerCenterInstanceFactory,
+    ProviderFactory,
+    ResellerFactory,
+    ResellerUserFactory,
+)
+
+BUSINESS_BASIC = ("CFQ7TTC0LH18", "0001", "CFQ7TTC0K971")
+AZURE_PLAN = ("DZH318Z0BPS6", "0001", "DZH318Z0BML6")
+
+
+@pytest.fixture
+def pc_settings(settings, pc_sim):
+    """The client trusts the simulator's CA; it does not retry in-process (the pipeline's retries are under test) and
+    times out quickly (the simulator's timeout fault holds a connection longer than this)."""
+    settings.PARTNER_CENTER_CA_BUNDLE = pc_sim.ca_bundle
+    settings.PARTNER_CENTER_MAX_RETRIES = 0
+    settings.PARTNER_CENTER_TIMEOUT_SECONDS = 1.5
+    pc_sim.control.configure(order_provisioning_seconds=0, timeout_hold_seconds=3)
+    return settings
+
+
+def make_sim_instance(pc_sim, partner=None, **fields):
+    partner = partner or pc_sim.partners.direct
+    defaults = {
+        "api_base_url": pc_sim.base_url,
+        "login_authority_url": pc_sim.login_url,
+        "price_sheet_base_url": pc_sim.base_url,
+        "partner_tenant_id": partner.tenant_id,
+        "partner_id": partner.mpn_id,
+        "application_id": partner.client_id,
+        "application_secret": partner.client_secret,
+        "refresh_token": partner.refresh_token,
+        "annual_provisioning_enabled": True,
+        "csp_model": CspModel.INDIRECT_PROVIDER if partner.kind == "indirect_provider" else CspModel.DIRECT,
+    }
+    return PartnerCenterInstanceFactory(**{**defaults, **fields})
+
+
+@pytest.fixture
+def sim_instance(db, pc_settings, pc_sim):
+    return make_sim_instance(pc_sim)
+
+
+@pytest.fixture
+def provider(db):
+    return ProviderFactory()
+
+
+@pytest.fixture
+def marketplace(sim_instance, provider):
+    return MarketplaceFactory(owner=provider, instance=sim_instance, annual_billing_enabled=True)
+
+
+@pytest.fixture
+def reseller(provider):
+    return ResellerFactory(parent=provider, email="sales@reseller.example")
+
+
+@pytest.fixture
+def reseller_user(reseller):
+    return ResellerUserFactory(reseller=reseller, email="buyer@reseller.example")
+
+
+def line(product=BUSINESS_BASIC, *, name="Microsoft 365 Business Basic", quantity=5, term="P1Y", cycle="monthly",
+         **extra):
+    product_id, sku_id, availability_id = product
+    return OrderLineInput(
+        pc_product_id=product_id,
+        pc_sku_id=sku_id,
+        pc_availability_id=availability_id,
+        product_name=name,
+        quantity=quantity,
+        term_duration=term,
+        billing_cycle=cycle,
+        unit_price=Decimal("6.00"),
+        currency="USD",
+        **{"min_quantity": 1, "max_quantity": 300, **extra},
+    )
+
+
+def new_customer(prefix=None, **extra):
+    values = {
+        "company_name": "Northwind Labs",
+        "domain_prefix": prefix or f"northwind{uuid.uuid4().hex[:10]}",
+        "contact_first_name": "Ana",
+        "contact_last_name": "Ruiz",
+        "contact_email": "ana.ruiz@northwind.example",
+        "contact_phone": "2065550133",
+        "address_line1": "400 Pine St",
+        "city": "Seattle",
+        "state": "WA",
+        "postal_code": "98101",
+        "country": "US",
+    }
+    return NewCustomerInput(**{**values, **extra})
+
+
+def mca(role=AcceptanceRole.CUSTOMER, **extra):
+    values = {
+        "signatory_first_name": "Ana",
+        "signatory_last_name": "Ruiz",
+        "signatory_email": "ana.ruiz@northwind.example",
+        "signatory_phone": "2065550133",
+        "accepted_at": timezone.now() - dt.timedelta(minutes=1),
+        "role": role,
+        "ip_address": "203.0.113.7",
+        "user_agent": "Mozilla/5.0 (test)",
+    }
+    return MCAAcceptanceInput(**{**values, **extra})
+
+
+@pytest.fixture
+def place(reseller_user, reseller, marketplace, django_capture_on_commit_callbacks):
+    """Place an order the way the storefront does, running what is enqueued after commit (tasks are eager)."""
+
+    def _place(**kwargs):
+        kwargs.setdefault("actor", reseller_user)
+        kwargs.setdefault("marketplace", marketplace)
+        kwargs.setdefault("reseller", reseller)
+        kwargs.setdefault("lines", [line()])
+        kwargs.setdefault("mca", mca())
+        kwargs.setdefault("submission_key", uuid.uuid4().hex)
+        if "customer" not in kwargs and "new_customer" not in kwargs:
+            kwargs["new_customer"] = new_customer()
+        with django_capture_on_commit_callbacks(execute=True):
+            order = services.order_place(**kwargs)
+        order.refresh_from_db()
+        return order
+
+    return _place
+
+
+@pytest.fixture
+def run_due(django_capture_on_commit_callbacks):
+    """The periodic sweep, as if `minutes` had passed (waits are rows with a due time, never sleeps)."""
+
+    def _run(minutes=10):
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.operations_enqueue_due(now=timezone.now() + dt.timedelta(minutes=minutes))
+
+    return _run
+
+
+def sim_customers(pc_sim, partner=None):
+    partner = partner or pc_sim.partners.direct
+    return pc_sim.app.state.partner(partner.tenant_id).customers
+
+
+def sim_requests(pc_sim, method, path):
+    return pc_sim.control.requests(method=method, path=path)
