@@ -32,6 +32,10 @@ def operation_execute_task(self, operation_id: int) -> str:
                 code=str(exc.code or ""),
             )
             return "failed"
+        if self.request.is_eager:
+            # In-process execution cannot wait: the step stays "retrying" with its due time and the periodic sweep
+            # (operations_due_task) runs it again.
+            return op.status
         if op.next_attempt_at is not None:
             countdown = max(0.0, (op.next_attempt_at - timezone.now()).total_seconds())
         else:

@@ -20,6 +20,9 @@ from tests.factories.bss import (
 
 BUSINESS_BASIC = ("CFQ7TTC0LH18", "0001", "CFQ7TTC0K971")
 AZURE_PLAN = ("DZH318Z0BPS6", "0001", "DZH318Z0BML6")
+# The simulator's catalog ids are seeded (deterministic) where Microsoft publishes none.
+BUSINESS_STANDARD = ("CFQ7TTC0LDPB", "0001", "SIMAV92H6DFH")
+DYNAMICS_SALES = ("SIM0D365SALE", "0001", "SIMAVFNG4Z3G")
 
 
 @pytest.fixture
@@ -153,6 +156,22 @@ def run_due(django_capture_on_commit_callbacks):
             return services.operations_enqueue_due(now=timezone.now() + dt.timedelta(minutes=minutes))
 
     return _run
+
+
+@pytest.fixture
+def drive(run_due):
+    """Run the periodic sweep until the order has settled (completed, failed or waiting on someone), bounded."""
+
+    def _drive(order, rounds=15):
+        for _ in range(rounds):
+            order.refresh_from_db()
+            if order.status in ("completed", "failed", "awaiting_relationship"):
+                break
+            run_due()
+        order.refresh_from_db()
+        return order
+
+    return _drive
 
 
 def sim_customers(pc_sim, partner=None):
