@@ -127,7 +127,8 @@ class SimulatorApp:
         self.quiet = quiet
         self.server_id = uuid.uuid4().hex[:8]
         self.api_map = Map(_api_rules(), strict_slashes=False, merge_slashes=True)
-        self.auth_map = Map(AUTH_RULES, strict_slashes=False)
+        # Fresh copies: a werkzeug Rule binds to one Map, and a process may run several simulators.
+        self.auth_map = Map([rule.empty() for rule in AUTH_RULES], strict_slashes=False)
         from .control import ControlAPI
 
         self.control = ControlAPI(self)
