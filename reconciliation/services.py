@@ -706,7 +706,16 @@ def finding_push_bss(*, actor: BssUser, finding: Finding) -> Finding:
     finding = _finding_for_action(finding, CorrectiveAction.PUSH_BSS)
     subscription = _subscription_of(finding)
     arguments = _push_arguments(finding, subscription)
-    operation = _subscription_change_request()(actor=actor, subscription=subscription, **arguments)
+    request = _subscription_change_request()
+    try:
+        operation = request(actor=actor, subscription=subscription, **arguments)
+    except ApplicationError as exc:
+        # Provisioning validates a change against the BSS record, which here already holds the target value.
+        raise ApplicationError(
+            f"Provisioning refused to push the BSS value to Partner Center: {exc.message}",
+            code="push_refused",
+            extra={"provisioning_code": exc.code, **exc.extra},
+        ) from exc
     return _finding_resolve(
         finding,
         actor=actor,

@@ -269,3 +269,21 @@ def test_missing_in_partner_center_adopt_cancels_the_bss_record(estate, operator
 
     ghost.refresh_from_db()
     assert ghost.status == "deleted"
+
+
+def test_push_quantity_reports_provisioning_refusal_clearly_and_changes_nothing(
+    estate, operator, django_capture_on_commit_callbacks
+):
+    # provisioning.subscription_change_request validates against the BSS record (which already holds 7), so it
+    # refuses "7 -> 7"; reconciliation surfaces that as push_refused (see the report to the lead).
+    change(estate.bss["m365_e3_old"], quantity=7)
+    reconcile(estate, django_capture_on_commit_callbacks)
+    finding = Finding.objects.get(kind=FindingKind.QUANTITY)
+
+    with pytest.raises(services.ApplicationError) as error:
+        services.finding_push_bss(actor=operator, finding=finding)
+
+    assert error.value.code == "push_refused" and "Provisioning refused" in error.value.message
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.OPEN and finding.provisioning_operation_id is None
+    assert estate.pc_now("m365_e3_old").quantity == 5
