@@ -255,7 +255,6 @@ def mfa_reset(*, user: User, actor: User) -> None:
     where MFA is optional."""
     device = TOTPDevice.objects.select_for_update().filter(user=user).first()
     if device is None or not device.is_confirmed:
-        TOTPDevice.objects.filter(user=user).delete()
         raise MFAStateError(f"{user.get_username()} has no authenticator app set up.")
     codes_left = RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
     device.delete()

@@ -269,8 +269,13 @@ def _confirm_with_code(request: HttpRequest) -> services.SecondFactorResult | No
     try:
         return services.mfa_verify(user=request.user, code=form.cleaned_data["code"])
     except services.InvalidSecondFactor as exc:
-        services.login_failure_record(username=request.user.get_username(), ip_address=client_ip(request), reason="mfa")
-        messages.error(request, exc.message)
+        username = request.user.get_username()
+        lockout = services.login_failure_record(username=username, ip_address=client_ip(request), reason="mfa")
+        if lockout is not None:
+            logout(request)
+            messages.error(request, services.lockout_message(lockout))
+        else:
+            messages.error(request, exc.message)
     except services.MFAStateError as exc:
         messages.error(request, exc.message)
     return None

@@ -157,3 +157,15 @@ def test_password_reset_does_not_reveal_unknown_addresses(client):
 
     assert "If an account uses that address" in response.content.decode()
     assert mail.outbox == []
+
+
+def test_guessing_codes_on_the_account_page_locks_and_signs_out(client, lockout_settings):
+    enrolled = enrol(CustomerUserFactory())
+    sign_in_fully(client, enrolled)
+    for _ in range(2):
+        client.post(reverse("security:recovery_codes"), {"code": "000000"})
+
+    response = client.post(reverse("security:recovery_codes"), {"code": "000000"}, follow=True)
+
+    assert "Too many failed sign-in attempts for this account" in response.content.decode()
+    assert client.session.get("_auth_user_id") is None

@@ -65,7 +65,9 @@ def test_staff_without_authenticator_must_enrol_before_being_signed_in(client):
     assert body.count("<li>") >= 10 and RecoveryCode.objects.filter(user=staff).count() == 10
     assert _signed_in_as(client) == str(staff.pk)
     assert client.get(reverse("backoffice:dashboard")).status_code == 200
-    assert AuditEvent.objects.filter(action="security.mfa_enrolled", object_id=str(staff.pk)).count() == 1
+    enrolled_event = AuditEvent.objects.get(action="security.mfa_enrolled", object_id=str(staff.pk))
+    assert enrolled_event.actor == staff and enrolled_event.ip_address == "127.0.0.1" and enrolled_event.request_id
+    assert enrolled_event.after == {"mfa": True, "recovery_codes": 10}
     assert AuditEvent.objects.get(action="security.signin").after == {"mfa": True}
 
 
@@ -258,3 +260,13 @@ def test_sign_out_works_before_enrolment_is_finished(client, settings):
     response = client.post(reverse("logout"))
 
     assert response.status_code == 302 and _signed_in_as(client) is None
+
+
+def test_mfa_enforcement_can_be_switched_off(client, settings):
+    settings.MFA_ENFORCED = False
+    staff = StaffUserFactory()
+
+    response = sign_in(client, staff)
+
+    assert response.status_code == 302 and response.url == reverse("home")
+    assert client.session.get("_auth_user_id") == str(staff.pk)
