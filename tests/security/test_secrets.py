@@ -181,3 +181,13 @@ def test_secrets_are_absent_from_pages_and_the_admin(client, django_user_model):
         assert page.status_code == 200
         body = page.content.decode()
         assert "page-secret-XYZ" not in body and "page-token-XYZ" not in body and enrolled.secret not in body
+
+
+def test_no_api_endpoint_exposes_a_secret_field(client):
+    client.force_login(StaffUserFactory())
+
+    schema = client.get(reverse("api-schema"), {"format": "json"})
+
+    assert schema.status_code == 200
+    body = schema.content.decode()
+    assert "application_secret" not in body and "refresh_token" not in body and "code_hash" not in body
