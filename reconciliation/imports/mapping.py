@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bss.choices import BillingCycle, SubscriptionStatus, TermDuration
@@ -87,6 +87,13 @@ def _norm(value: str | None) -> str:
     return (value or "").strip()
 
 
+def _utc_date(value: datetime | None) -> date | None:
+    """Partner Center's inclusive end date ("2026-03-03T00:00:00Z") as a calendar date in UTC."""
+    if value is None:
+        return None
+    return (value.astimezone(UTC) if value.tzinfo else value).date()
+
+
 def map_status(pc_status: str | None) -> tuple[str | None, str]:
     """(BSS status, "") when imported, (None, reason) when skipped."""
     status = _norm(pc_status).lower()
@@ -132,7 +139,7 @@ def subscription_values(sub: PcSubscription) -> Mapped:
             pc_order_id=_norm(sub.order_id)[:64],
             pc_partner_id=_norm(sub.partner_id)[:20],
             effective_start_date=sub.effective_start_date,
-            commitment_end_date=sub.commitment_end_date.date() if sub.commitment_end_date else None,
+            commitment_end_date=_utc_date(sub.commitment_end_date),
             cancellation_allowed_until=sub.cancellation_allowed_until_date,
         )
     )

@@ -403,3 +403,23 @@ def test_import_needs_a_provider_marketplace(sim, direct, importer):
         services.import_run_start(actor=importer, run=run)
     run.refresh_from_db()
     assert run.status == RunStatus.READY
+
+
+def test_imported_subscriptions_reconcile_cleanly(sim, direct, direct_seeder, importer):
+    from reconciliation.choices import RunScope
+    from reconciliation.models import Finding, ReconciliationRun
+    from reconciliation.services import reconciliation_run_start
+
+    fabrikam = direct_seeder.customer("Fabrikam Bikes", "fabrikambikes.onmicrosoft.com")
+    expiring = direct_seeder.buy(fabrikam, item=M365_E3, quantity=4, term="P1M", billing="monthly")
+    direct_seeder.auto_renew_off(fabrikam, expiring)
+    sim.control.advance(days=35)
+    direct_seeder.suspend(fabrikam, direct_seeder.buy(fabrikam, quantity=5))
+    direct_seeder.cancel(fabrikam, direct_seeder.buy(fabrikam, quantity=2))
+    run = full_run(direct, importer, page_size=2)
+    assert run.status == RunStatus.COMPLETED and run.subscriptions_created >= 6
+
+    recon = act(reconciliation_run_start, actor=importer, scope=RunScope.INSTANCE, instance=direct.instance)
+    recon = ReconciliationRun.objects.get(pk=recon.pk)
+    assert recon.customers_total == 4
+    assert list(Finding.objects.filter(run=recon).values_list("kind", "summary")) == []

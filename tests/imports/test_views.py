@@ -160,3 +160,17 @@ def test_csv_report_neutralises_formulas(as_importer, sim, direct):
     run.rows.create(object_type="customer", pc_id="x", name='=HYPERLINK("http://evil")', outcome="created")
     body = b"".join(as_importer.get(reverse("imports:run_report_csv", args=[run.pk])).streaming_content).decode()
     assert "'=HYPERLINK" in body
+
+
+def test_pages_for_running_and_interrupted_runs(as_importer, sim, direct):
+    running = ImportRun.objects.create(instance=direct.instance, status=RunStatus.PREVIEWING, stage="Reading page 2")
+    html = as_importer.get(reverse("imports:run_detail", args=[running.pk])).content.decode()
+    assert 'data-active="true"' in html and "Reading page 2" in html and 'http-equiv="refresh"' in html
+    running.status = RunStatus.IMPORT_FAILED
+    running.error = "Partner Center failed while importing X: HTTP 503"
+    running.preview_finished_at = running.created_at
+    running.save()
+    html = as_importer.get(reverse("imports:run_detail", args=[running.pk])).content.decode()
+    assert 'data-active="false"' in html and "Resume the import" in html and "HTTP 503" in html
+    home = as_importer.get(reverse("imports:home")).content.decode()
+    assert f"#{running.pk}" in home and "Import interrupted" in home
