@@ -20,4 +20,6 @@ app.conf.beat_schedule = {
         "task": "reconciliation.tasks.reconciliation_nightly_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Every 30 s: provisioning steps that are due (order/relationship polls, retries, read-backs, dead workers).
+    "provisioning.due": {"task": "provisioning.tasks.operations_due_task", "schedule": 30.0},
 }

@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("backoffice/", include("bss.backoffice.urls")),
     path("backoffice/reconciliation/", include("reconciliation.urls")),
+    path("backoffice/provisioning/", include("provisioning.urls")),
     path("backoffice/import/", include("reconciliation.imports.urls")),
     path("store/", include("storefront.urls")),
     path("store/api-keys/", key_views.api_keys, name="api_keys"),
