@@ -385,7 +385,7 @@ def _create_order_operations(
             sequence=sequence,
             depends_on=previous,
             payload=payload,
-            created_by=actor if actor.pk else None,
+            created_by=actor if actor is not None and actor.pk else None,
         )
         first = first or op
         previous = op
@@ -585,7 +585,7 @@ def subscription_change_request(
             tenant=sub.tenant,
             subscription=sub,
             payload=payload,
-            created_by=actor if actor.pk else None,
+            created_by=actor if actor is not None and actor.pk else None,
         )
         audit_record(actor=actor, action=f"subscription.request_{kind}", obj=sub, after={"operation": op.pk, **payload})
         _enqueue(op.pk)
