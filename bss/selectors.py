@@ -5,7 +5,7 @@ from django.db.models import Q, QuerySet
 
 from bss.choices import UserRole
 from bss.exceptions import NotFound
-from bss.models import Customer, MCAAcceptance, MicrosoftTenant, Order, Reseller, Subscription, User
+from bss.models import Customer, Marketplace, MCAAcceptance, MicrosoftTenant, Order, Reseller, Subscription, User
 
 
 def user_is_provider_staff(user: User) -> bool:
@@ -31,6 +31,25 @@ def reseller_list_for_user(*, user: User) -> QuerySet[Reseller]:
     if user.is_authenticated and user.role == UserRole.RESELLER and user.reseller_id:
         return qs.filter(pk=user.reseller_id)
     return qs.none()
+
+
+def marketplace_for_user(*, user: User, slug: str = "") -> Marketplace:
+    """The marketplace a user shops in: a customer's own, a tenant reseller's own, the provider's for a light
+    reseller; staff pick one by slug."""
+    marketplaces = Marketplace.objects.select_related("instance", "owner").filter(is_active=True)
+    candidate = None
+    if user_is_provider_staff(user):
+        candidate = marketplaces.filter(slug=slug).first() if slug else None
+    elif user.is_authenticated and user.role == UserRole.CUSTOMER and user.customer_id:
+        candidate = marketplaces.filter(customers__pk=user.customer_id).first()
+    elif user.is_authenticated and user.role == UserRole.RESELLER and user.reseller_id:
+        reseller = user.reseller
+        candidate = marketplaces.filter(owner_id=reseller.pk).first() or (
+            marketplaces.filter(owner_id=reseller.parent_id).first() if reseller.parent_id else None
+        )
+    if candidate is None:
+        raise NotFound("Marketplace not found." if slug else "No marketplace is available to this account.")
+    return candidate
 
 
 def customer_list_for_user(*, user: User, search: str = "") -> QuerySet[Customer]:

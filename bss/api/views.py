@@ -113,11 +113,7 @@ class CustomerViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         return run_idempotent(request, lambda _key: self._create(user, data.validated_data), required=False)
 
     def _create(self, user: User, validated: dict) -> Response:
-        marketplace = user.reseller.marketplaces.filter(is_active=True).first() or (
-            user.reseller.parent.marketplaces.filter(is_active=True).first() if user.reseller.parent else None
-        )
-        if marketplace is None:
-            raise PermissionDenied("Your reseller account has no marketplace to sell through yet.")
+        marketplace = selectors.marketplace_for_user(user=user)
         customer = customer_create(actor=user, reseller=user.reseller, marketplace=marketplace, **validated)
         return Response(CustomerSerializer(customer).data, status=status.HTTP_201_CREATED)
 
