@@ -141,8 +141,7 @@ def record_added(run: CatalogSyncRun, now: dt.datetime) -> None:
         f"INSERT INTO {CH} (run_id, kind, product_id, sku_id, term_duration, billing_cycle, currency, "
         "affected_subscriptions) "
         f"SELECT %(run)s, %(added)s, pr.id, NULL, '', '', '', 0 FROM {P} pr WHERE pr.instance_id = %(instance)s "
-        "AND pr.market = %(market)s AND pr.first_seen_run_id = %(run)s "
-        f"AND NOT EXISTS (SELECT 1 FROM {CH} c WHERE c.run_id = %(run)s AND c.product_id = pr.id)",
+        "AND pr.market = %(market)s AND pr.first_seen_run_id = %(run)s",
         p,
     )
     # a new SKU of a product that was not new is reported on its own
@@ -151,7 +150,7 @@ def record_added(run: CatalogSyncRun, now: dt.datetime) -> None:
         "affected_subscriptions) "
         f"SELECT %(run)s, %(added)s, k.product_id, k.id, '', '', '', 0 FROM {K} k JOIN {P} pr ON pr.id = k.product_id "
         "WHERE pr.instance_id = %(instance)s AND pr.market = %(market)s AND k.first_seen_run_id = %(run)s "
-        f"AND NOT EXISTS (SELECT 1 FROM {CH} c WHERE c.run_id = %(run)s AND c.product_id = k.product_id)",
+        "AND (pr.first_seen_run_id IS NULL OR pr.first_seen_run_id <> %(run)s) AND pr.lifecycle = %(active)s",
         p,
     )
 
