@@ -22,4 +22,9 @@ app.conf.beat_schedule = {
     },
     # Every 30 s: provisioning steps that are due (order/relationship polls, retries, read-backs, dead workers).
     "provisioning.due": {"task": "provisioning.tasks.operations_due_task", "schedule": 30.0},
+    # Daily in the morning: renewal reminders are date-based (RENEWAL_REMINDER_DAYS before the term end), sent once.
+    "workspace.renewal_reminders": {
+        "task": "storefront.workspace.tasks.renewal_reminders_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "reconciliation",
     "reconciliation.imports",
     "storefront",
+    "storefront.workspace",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +248,10 @@ PARTNER_CENTER_TIMEOUT_SECONDS = float(env_str("PARTNER_CENTER_TIMEOUT_SECONDS",
 PARTNER_CENTER_MAX_RETRIES = env_int("PARTNER_CENTER_MAX_RETRIES", 4)
 # CA bundle for a Partner Center endpoint with a private CA (the demo simulator's); empty = system CAs.
 PARTNER_CENTER_CA_BUNDLE = env_str("PARTNER_CENTER_CA_BUNDLE")
+
+# --- Workspace ---------------------------------------------------------------------------------------------
+# Renewal reminders go out this many days before a subscription auto-renews.
+RENEWAL_REMINDER_DAYS = env_int("RENEWAL_REMINDER_DAYS", 30)
 
 # --- Cache (API throttling, shared counters) ------------------------------------------------------------------
 CACHES = {
