@@ -1,9 +1,25 @@
 """Permission-scoped reads. Every tenant-scoped object is fetched here with the acting user; a foreign object
 is "not found" (NotFound), never "forbidden", so that its existence is not revealed."""
 
-from django.db.models import Q, QuerySet
+from decimal import Decimal
 
-from bss.choices import UserRole
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from bss.choices import BillingCycle, SubscriptionStatus, UserRole
 from bss.exceptions import NotFound
 from bss.models import Customer, Marketplace, MCAAcceptance, MicrosoftTenant, Order, Reseller, Subscription, User
 
@@ -50,6 +66,41 @@ def marketplace_for_user(*, user: User, slug: str = "") -> Marketplace:
     if candidate is None:
         raise NotFound("Marketplace not found." if slug else "No marketplace is available to this account.")
     return candidate
+
+
+# Months in one billing period: an order line's unit price is per unit per billing period.
+_MONTHS = Case(
+    When(billing_cycle=BillingCycle.ANNUAL, then=Value(12)),
+    When(billing_cycle=BillingCycle.TRIENNIAL, then=Value(36)),
+    default=Value(1),
+)
+
+
+def reseller_list_with_figures(*, user: User) -> QuerySet[Reseller]:
+    """Resellers with their customer count and monthly recurring revenue (active subscriptions at the prices
+    they were ordered at, per month)."""
+    revenue = (
+        Subscription.objects.filter(
+            customer__reseller=OuterRef("pk"), status=SubscriptionStatus.ACTIVE, order_line__isnull=False
+        )
+        .values("customer__reseller")
+        .annotate(
+            total=Sum(
+                ExpressionWrapper(
+                    F("quantity") * F("order_line__unit_price") / _MONTHS,
+                    output_field=DecimalField(max_digits=18, decimal_places=4),
+                )
+            )
+        )
+        .values("total")
+    )
+    customers = Customer.objects.filter(reseller=OuterRef("pk")).values("reseller").annotate(n=Count("pk")).values("n")
+    return reseller_list_for_user(user=user).annotate(
+        customer_count=Coalesce(Subquery(customers), 0),
+        monthly_revenue=Coalesce(
+            Subquery(revenue, output_field=DecimalField(max_digits=18, decimal_places=4)), Value(Decimal(0))
+        ),
+    )
 
 
 def customer_list_for_user(*, user: User, search: str = "") -> QuerySet[Customer]:

@@ -92,3 +92,54 @@ class MarketplaceAnnualBillingForm(forms.ModelForm):
     class Meta:
         model = Marketplace
         fields = ["annual_billing_enabled"]
+
+
+class ResellerOnboardingForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(
+        choices=[
+            ("light", "Light reseller (orders in the provider's storefront)"),
+            ("tenant", "Tenant reseller (own marketplace, branding and price list)"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    partner_id = forms.RegexField(
+        regex=r"^\d{6,10}$",
+        label="Partner ID (MPN id)",
+        required=False,
+        help_text="Put on orders as partner of record (indirect providers).",
+        error_messages={"invalid": "A Partner ID is 6 to 10 digits."},
+    )
+    email = forms.EmailField(label="Reseller contact e-mail")
+    country = forms.RegexField(
+        regex=r"^[A-Za-z]{2}$", initial="US", error_messages={"invalid": "Use a two-letter country code."}
+    )
+    first_user_username = forms.SlugField(max_length=150, label="First user: user name")
+    first_user_email = forms.EmailField(label="First user: e-mail (the invitation goes there)")
+    marketplace_name = forms.CharField(max_length=200, required=False, help_text="Tenant resellers only")
+    marketplace_slug = forms.SlugField(
+        max_length=60, required=False, label="Marketplace address", help_text="Tenant resellers only: /m/<address>/"
+    )
+    marketplace_color = forms.RegexField(
+        regex=r"^#[0-9A-Fa-f]{6}$",
+        required=False,
+        initial="#1f4e79",
+        label="Brand colour",
+        error_messages={"invalid": "Use a colour like #1f4e79."},
+    )
+    instance = forms.ModelChoiceField(
+        queryset=PartnerCenterInstance.objects.filter(is_active=True, is_retired=False),
+        required=False,
+        label="Partner Center instance of the marketplace",
+    )
+
+    def clean_country(self) -> str:
+        return self.cleaned_data["country"].upper()
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if data.get("kind") == "tenant":
+            for field in ("marketplace_name", "marketplace_slug", "instance"):
+                if not data.get(field):
+                    self.add_error(field, "Required for a tenant reseller.")
+        return data

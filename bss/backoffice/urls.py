@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bss.backoffice import cloud_services, views
+from bss.backoffice import cloud_services, resellers, views
 
 app_name = "backoffice"
 
@@ -9,7 +9,9 @@ urlpatterns = [
     path("setup/tools/", views.tools, name="tools"),
     path("customers/", views.customer_list, name="customer_list"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer_detail"),
-    path("resellers/", views.reseller_list, name="reseller_list"),
+    path("resellers/", resellers.reseller_list, name="reseller_list"),
+    path("resellers/new/", resellers.reseller_onboard_view, name="reseller_onboard"),
+    path("resellers/<int:reseller_id>/", resellers.reseller_detail, name="reseller_detail"),
     path("setup/cloud-services/", cloud_services.instance_list, name="cloud_services"),
     path("setup/cloud-services/new/", cloud_services.instance_create_view, name="cloud_services_create"),
     path("setup/cloud-services/<int:instance_id>/", cloud_services.instance_edit_view, name="cloud_services_edit"),

@@ -46,11 +46,3 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "orders": selectors.order_list_for_user(user=request.user).filter(customer=customer)[:50],
     }
     return render(request, "backoffice/customer_detail.html", context)
-
-
-@staff_required()
-def reseller_list(request: HttpRequest) -> HttpResponse:
-    resellers = selectors.reseller_list_for_user(user=request.user).annotate(
-        customer_count=Count("customers", distinct=True)
-    )
-    return render(request, "backoffice/reseller_list.html", {"resellers": resellers})
