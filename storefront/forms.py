@@ -123,7 +123,7 @@ class _CompanyFields(forms.Form):
                             help_text="Required in the US, Canada, Australia, Brazil and India.")
     postal_code = forms.CharField(max_length=20, label="Postal code")
     country = forms.CharField(
-        max_length=2, min_length=2, label="Country",
+        label="Country", widget=forms.TextInput(attrs={"maxlength": 2, "size": 2, "autocomplete": "country"}),
         help_text="Two-letter ISO code, e.g. US, GB, DE.",
         validators=[RegexValidator(r"^[A-Za-z]{2}$", "Enter the two-letter country code, e.g. US, GB, DE.")],
     )

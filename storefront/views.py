@@ -461,7 +461,7 @@ def checkout_place(request: HttpRequest) -> HttpResponse:
         messages.error(request, "The customer's acceptance of the Microsoft Customer Agreement must be on record "
                                 "before ordering. Complete this step first.")
         return redirect("storefront:checkout_mca" if co.state.details_done else "storefront:checkout_customer")
-    if not key or key != co.state.data.get("submission_key"):
+    if not co.state.submission_key_matches(key, fingerprint=co.summary.fingerprint):
         messages.warning(request, "Your cart or the order details changed since you reviewed them. Please check "
                                   "them again and place the order.")
         return redirect("storefront:checkout_review")

@@ -156,13 +156,21 @@ class Checkout:
         return STEPS
 
     # -- submission key ----------------------------------------------------------------------------------
+    def _digest(self, fingerprint: str) -> str:
+        state = (fingerprint, self.kind, self.customer_id, sorted(self.details.items()), sorted(self.mca.items()))
+        return hashlib.sha256(repr(state).encode()).hexdigest()
+
+    def submission_key_matches(self, key: str, *, fingerprint: str) -> bool:
+        """Whether `key` was issued for exactly what the cart and the wizard hold now."""
+        data = self.data
+        return bool(key) and key == data.get("submission_key") and data.get("submission_digest") == self._digest(
+            fingerprint
+        )
+
     def submission_key(self, *, fingerprint: str) -> str:
         """The key of this exact checkout (cart content + wizard state): the same while nothing changes, so a
         second tab or a double click submits the same key; a new one as soon as anything changes."""
-        digest = hashlib.sha256(
-            repr((fingerprint, self.kind, self.customer_id, sorted(self.details.items()), sorted(self.mca.items())))
-            .encode()
-        ).hexdigest()
+        digest = self._digest(fingerprint)
         data = self.data
         if data.get("submission_key") and data.get("submission_digest") == digest:
             return data["submission_key"]
