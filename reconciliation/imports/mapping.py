@@ -87,6 +87,15 @@ def _norm(value: str | None) -> str:
     return (value or "").strip()
 
 
+AZURE_PLAN_PRODUCT_ID = "DZH318Z0BPS6"
+
+
+def is_azure_plan(sub: PcSubscription) -> bool:
+    """An Azure plan: its Azure subscriptions (entitlements) are imported with it."""
+    product = (sub.product_id or (sub.offer_id or "").split(":")[0]).upper()
+    return (sub.product_type_id or "").lower() == "azure" or product == AZURE_PLAN_PRODUCT_ID
+
+
 def _utc_date(value: datetime | None) -> date | None:
     """Partner Center's inclusive end date ("2026-03-03T00:00:00Z") as a calendar date in UTC."""
     if value is None:

@@ -36,7 +36,9 @@ from bss.models import (
 from bss.partner_center import get_client
 from bss.services.accounts import customer_create, reseller_create, tenant_create
 from bss.services.audit import audit_record, snapshot
+from bss.services.subscriptions import subscription_record_entitlements
 from partnercenter import errors as pc_errors
+from partnercenter.types import AzureEntitlement as PcAzureEntitlement
 from partnercenter.types import Customer as PcCustomer
 from partnercenter.types import Subscription as PcSubscription
 from reconciliation.imports import selectors
@@ -50,6 +52,7 @@ from reconciliation.imports.choices import (
 )
 from reconciliation.imports.mapping import (
     SubscriptionValues,
+    is_azure_plan,
     reseller_partner_id_for,
     subscription_summary,
     subscription_values,
@@ -558,13 +561,26 @@ class _Skip(Exception):
 class _Fetched:
     customer: PcCustomer | None
     subscriptions: list[PcSubscription]
+    # Azure subscriptions of the Azure plans that are new to the BSS, by Partner Center subscription id.
+    entitlements: dict[str, list[PcAzureEntitlement]]
 
 
 def _fetch(client: Any, run: ImportRun, item: ImportItem) -> _Fetched:
     """Fresh Partner Center data for one item. The customer's profile is read only if we may create it."""
     exists = MicrosoftTenant.objects.filter(pc_customer_id=item.pc_customer_id).exists()
     customer = None if exists else client.customers.get(customer_id=item.pc_customer_id)
-    return _Fetched(customer, list(client.subscriptions.list(customer_id=item.pc_customer_id)))
+    subscriptions = list(client.subscriptions.list(customer_id=item.pc_customer_id))
+    known = set(
+        Subscription.objects.filter(pc_subscription_id__in=[s.id for s in subscriptions]).values_list(
+            "pc_subscription_id", flat=True
+        )
+    )
+    entitlements = {
+        s.id: list(client.subscriptions.list_azure_entitlements(customer_id=item.pc_customer_id, subscription_id=s.id))
+        for s in subscriptions
+        if s.id not in known and is_azure_plan(s) and subscription_values(s).importable
+    }
+    return _Fetched(customer, subscriptions, entitlements)
 
 
 def import_run_execute(*, run_id: int, batch_size: int = IMPORT_BATCH_SIZE) -> bool:
@@ -699,7 +715,7 @@ def _import_item(run: ImportRun, item: ImportItem, fetched: _Fetched) -> None:
                 relationship_status=RelationshipStatus.ACTIVE,
             )
             rows.append(_row(run, item, RowObject.TENANT, item.pc_customer_id, domain, Outcome.CREATED, "", tenant.pk))
-        created_subs = _import_subscriptions(run, item, customer, tenant, fetched.subscriptions, rows, actor)
+        created_subs = _import_subscriptions(run, item, customer, tenant, fetched, rows, actor)
         if tenant_existed and not created_subs:
             outcome, reason = Outcome.SKIPPED, "already in the BSS: nothing new"
         elif tenant_existed:
@@ -730,10 +746,11 @@ def _import_subscriptions(
     item: ImportItem,
     customer: Customer,
     tenant: MicrosoftTenant,
-    subs: list[PcSubscription],
+    fetched: _Fetched,
     rows: list[ImportResultRow],
     actor: User | None,
 ) -> int:
+    subs = fetched.subscriptions
     existing = {
         s.pc_subscription_id: s
         for s in Subscription.objects.select_related("customer").filter(pc_subscription_id__in=[s.id for s in subs])
@@ -764,6 +781,8 @@ def _import_subscriptions(
             )
             continue
         subscription = subscription_import(actor=actor, customer=customer, tenant=tenant, values=mapped.values)
+        if fetched.entitlements.get(sub.id):
+            subscription_record_entitlements(subscription=subscription, entitlements=fetched.entitlements[sub.id])
         rows.append(
             _row(
                 run,

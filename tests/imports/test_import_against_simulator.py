@@ -134,6 +134,7 @@ def test_direct_partner_paged_preview_and_import(sim, direct, direct_seeder, imp
     northwind = MicrosoftTenant.objects.get(pc_customer_id=seeded["customer_mca"]).customer
     azure = northwind.subscriptions.get(pc_subscription_id=seeded["sub_azure_plan"])
     assert azure.term_duration == "" and azure.billing_cycle == "monthly"
+    assert sorted(azure.azure_entitlements.values_list("friendly_name", flat=True)) == ["Development", "Production"]
     # Every creation is audited, by the admin who ran the import.
     assert AuditEvent.objects.filter(action="customer.create", actor=importer).count() == 5
     assert AuditEvent.objects.filter(action="tenant.create").count() == 5
