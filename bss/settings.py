@@ -240,6 +240,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Sweeps (per-customer reconciliation, catalog imports, customer imports) have their own queue, so a nightly run over
+# thousands of customers never delays an order's provisioning; production gives it a small dedicated worker pool.
+CELERY_TASK_ROUTES = {
+    "reconciliation.tasks.reconciliation_customer_task": {"queue": "sweeps"},
+    "catalog.tasks.catalog_run_task": {"queue": "sweeps"},
+    "imports.*": {"queue": "sweeps"},
+}
 
 # --- Partner Center -----------------------------------------------------------------------------------------
 # Where shared rate-limit buckets live (all workers of all hosts share one budget per instance).

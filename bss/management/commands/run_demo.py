@@ -85,6 +85,7 @@ class Command(BaseCommand):
                             "--beat",
                             "--pool=threads",
                             "--concurrency=4",
+                        "--queues=celery,sweeps",
                             "--loglevel=INFO",
                             f"--schedule={var / 'celerybeat-schedule'}",
                         ],
