@@ -128,6 +128,11 @@ class _CompanyFields(forms.Form):
         validators=[RegexValidator(r"^[A-Za-z]{2}$", "Enter the two-letter country code, e.g. US, GB, DE.")],
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Required in some countries only: the page must not call it "optional".
+        self.fields["state"].conditional = True  # type: ignore[attr-defined]
+
     def clean_company_name(self) -> str:
         return " ".join(self.cleaned_data["company_name"].split())
 

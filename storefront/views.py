@@ -14,6 +14,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -312,14 +313,16 @@ def checkout_details(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         # Keep what was typed even when it does not validate yet: going back and forth loses nothing.
         co.state.set_details({k: v for k, v in request.POST.items() if k in form.fields}, complete=False)
-        if form.is_valid():
-            if co.state.kind == wizard.NEW:
-                domain_check = _domain_check(co.marketplace, form.cleaned_data["domain_prefix"])
-                if domain_check["blocking"]:
-                    form.add_error("domain_prefix", domain_check["message"])
-            if form.is_valid():
-                co.state.set_details(form.cleaned_data, complete=True)
-                return redirect("storefront:checkout_mca")
+        valid = form.is_valid()
+        if co.state.kind == wizard.NEW and "domain_prefix" in form.cleaned_data:
+            # Checked live against Partner Center even when other fields still need fixing.
+            domain_check = _domain_check(co.marketplace, form.cleaned_data["domain_prefix"])
+            if domain_check["blocking"]:
+                form.add_error("domain_prefix", domain_check["message"])
+                valid = False
+        if valid:
+            co.state.set_details(form.cleaned_data, complete=True)
+            return redirect("storefront:checkout_mca")
     return co.render(
         "details",
         "storefront/checkout/details.html",
@@ -412,6 +415,7 @@ def _mca_initial(co: _Checkout, request: HttpRequest) -> dict[str, Any]:
         "signatory_last_name": d.get("contact_last_name", ""),
         "signatory_email": d.get("contact_email", ""),
         "signatory_phone": d.get("contact_phone", ""),
+        "accepted_on": timezone.localdate(),
     }
 
 
@@ -521,22 +525,25 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 
 def _timeline(order: Any) -> list[dict[str, str]]:
-    steps = [(OrderStatus.PENDING, "Placed")]
+    """The order's road (placed, relationship, provisioning, completed): steps passed, the current one, the rest."""
+    # (status, label while it is the current step, label once passed)
+    steps = [(OrderStatus.PENDING, "Placed", "Placed")]
     if order.kind == OrderKind.EXISTING_TENANT:
-        steps.append((OrderStatus.AWAITING_RELATIONSHIP, "Relationship accepted"))
-    steps += [(OrderStatus.PROVISIONING, "Provisioning"), (OrderStatus.COMPLETED, "Completed")]
-    order_of = [s for s, _ in steps]
-    current = order.status
+        steps.append((OrderStatus.AWAITING_RELATIONSHIP, "Awaiting relationship", "Relationship accepted"))
+    steps += [(OrderStatus.PROVISIONING, "Provisioning", "Provisioned"), (OrderStatus.COMPLETED, "Completed",
+                                                                         "Completed")]
+    statuses = [status for status, _, _ in steps]
+    current = statuses.index(order.status) if order.status in statuses else 0
     result = []
-    reached_index = order_of.index(current) if current in order_of else -1
-    if current == OrderStatus.FAILED:
-        reached_index = 0
-    for index, (status, label) in enumerate(steps):
-        css = "reached" if index < reached_index or (index == reached_index and status == OrderStatus.COMPLETED) \
-            else "now" if index == reached_index else ""
-        result.append({"label": label, "css": css})
-    if current in (OrderStatus.FAILED, OrderStatus.CANCELLED):
-        result.append({"label": OrderStatus(current).label, "css": "failed"})
+    for index, (status, now_label, done_label) in enumerate(steps):
+        if index < current or status == OrderStatus.COMPLETED == order.status:
+            result.append({"label": done_label, "css": "reached"})
+        elif index == current and order.status in statuses:
+            result.append({"label": now_label, "css": "now"})
+        else:
+            result.append({"label": now_label if status != OrderStatus.PENDING else done_label, "css": ""})
+    if order.status in (OrderStatus.FAILED, OrderStatus.CANCELLED):
+        result = [{"label": "Placed", "css": "reached"}, {"label": OrderStatus(order.status).label, "css": "failed"}]
     return result
 
 
