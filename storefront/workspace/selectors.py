@@ -19,7 +19,7 @@ from catalog.models import Product
 from partnercenter import clouds
 from partnercenter import errors as pc_errors
 from partnercenter.types import Subscription as PCSubscription
-from provisioning.choices import OPEN_STATUSES
+from provisioning.choices import OPEN_STATUSES, OperationKind
 from provisioning.models import ProvisioningOperation
 from storefront.workspace import services
 from storefront.workspace.models import RenewalReminder
@@ -219,10 +219,37 @@ def subscription_operations(subscription: Subscription, *, limit: int = 10) -> l
     )
 
 
+_ACTION_LABELS = {
+    "subscription.create": "Subscription recorded",
+    "subscription.quantity": "Quantity confirmed by Partner Center",
+    "subscription.auto_renew": "Auto-renew confirmed by Partner Center",
+    "subscription.suspended": "Suspended (confirmed by Partner Center)",
+    "subscription.active": "Active (confirmed by Partner Center)",
+    "subscription.deleted": "Cancelled (confirmed by Partner Center)",
+    "subscription.renewal_reminder_sent": "Renewal reminder sent",
+    "operation.fail": "Partner Center refused the change",
+    "operation.retry": "Change retried",
+    "operation.run_now": "Change run now",
+}
+
+
+def history_label(action: str) -> str:
+    if action in _ACTION_LABELS:
+        return _ACTION_LABELS[action]
+    if action.startswith("subscription.request_"):
+        kind = action.removeprefix("subscription.request_")
+        return f"Requested: {OperationKind(kind).label.lower() if kind in OperationKind.values else kind}"
+    return action
+
+
 @dataclass(frozen=True)
 class HistoryRow:
     event: AuditEvent
     changes: list[tuple[str, Any, Any]]
+
+    @property
+    def label(self) -> str:
+        return history_label(self.event.action)
 
 
 def _changes(event: AuditEvent) -> list[tuple[str, Any, Any]]:
