@@ -260,6 +260,10 @@ PARTNER_CENTER_CA_BUNDLE = env_str("PARTNER_CENTER_CA_BUNDLE")
 # Renewal reminders go out this many days before a subscription auto-renews.
 RENEWAL_REMINDER_DAYS = env_int("RENEWAL_REMINDER_DAYS", 30)
 
+# --- Catalog ------------------------------------------------------------------------------------------------
+# Day of the month the monthly catalog sync runs (Microsoft publishes its price list on the 1st).
+CATALOG_SYNC_DAY = env_int("CATALOG_SYNC_DAY", 2)
+
 # --- Cache (API throttling, shared counters) ------------------------------------------------------------------
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -277,7 +281,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"per_key": env_str("API_THROTTLE_RATE", "600/min")},
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "bss.api.pagination.StrictPageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # JSON in, JSON out: integrations speak JSON; the browsable API still renders for signed-in users.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from bss import selectors
 from bss.api.idempotency import run_idempotent
-from bss.api.serializers import MCAAcceptanceSerializer, OrderSerializer, StrictCharField
+from bss.api.serializers import MCAAcceptanceSerializer, OrderSerializer, StrictBooleanField, StrictCharField
 from bss.choices import AcceptanceRole, BillingCycle, TermDuration, UserRole
 from bss.exceptions import ApplicationError, PermissionDenied
 from bss.middleware import client_ip
@@ -89,7 +89,7 @@ class OrderPlaceRequestSerializer(serializers.Serializer):
     existing_tenant = StrictCharField(
         max_length=255, required=False, help_text="Domain or tenant id of the customer's existing Microsoft tenant"
     )
-    lines = OrderLineRequestSerializer(many=True, min_length=1, max_length=50)
+    lines = serializers.ListField(child=OrderLineRequestSerializer(), min_length=1, max_length=50)
     mca = MCARequestSerializer(required=False, help_text="The customer's MCA acceptance, confirmed by the reseller")
 
     def validate(self, data: dict) -> dict:
@@ -181,7 +181,7 @@ class QuantityRequestSerializer(serializers.Serializer):
 
 
 class AutoRenewRequestSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField()
+    enabled = StrictBooleanField()
 
 
 class SubscriptionActionView(APIView):

@@ -47,6 +47,15 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """Only JSON true/false: DRF would otherwise read 0, 1, "yes" and "off" as booleans."""
+
+    def to_internal_value(self, data: object) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class CustomerCreateSerializer(serializers.Serializer):
     company_name = StrictCharField(max_length=200)
     contact_first_name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
