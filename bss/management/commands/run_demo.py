@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pyotp
 import requests
 from django.conf import settings
 from django.core.management import call_command
@@ -16,6 +17,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from bss.management.commands.seed_demo import DEMO_USERS, TENANT_RESELLER_MPN, TENANT_RESELLER_TENANT_ID
 from bss.models import User
+from bss.security.models import TOTPDevice
+from bss.security.services import recovery_codes_regenerate, totp_enrolment_confirm, totp_enrolment_start
 from partnercenter.simulator.seed import INDIRECT_TENANT
 
 
@@ -72,6 +75,7 @@ class Command(BaseCommand):
             self._register_tenant_reseller(sim_url, cert_dir / "ca.pem")
             call_command("seed_demo", simulator_url=sim_url)
             logins = self._fresh_passwords()
+            totp_secret, recovery_codes = self._staff_second_factor()
             if not options["no_worker"]:
                 children.append(
                     subprocess.Popen(
@@ -85,7 +89,7 @@ class Command(BaseCommand):
                             "--beat",
                             "--pool=threads",
                             "--concurrency=4",
-                        "--queues=celery,sweeps",
+                            "--queues=celery,sweeps",
                             "--loglevel=INFO",
                             f"--schedule={var / 'celerybeat-schedule'}",
                         ],
@@ -102,7 +106,7 @@ class Command(BaseCommand):
                 )
             )
             self._wait_for_web(port, children[-1])
-            self._print_banner(port, sim_url, logins, logs)
+            self._print_banner(port, sim_url, logins, logs, totp_secret, recovery_codes)
             while all(child.poll() is None for child in children):
                 time.sleep(1)
             failed = [child.args[2] if len(child.args) > 2 else child.args for child in children if child.poll()]
@@ -158,7 +162,19 @@ class Command(BaseCommand):
             logins[user.username] = password
         return logins
 
-    def _print_banner(self, port: int, sim_url: str, logins: dict[str, str], logs: Path) -> None:
+    def _staff_second_factor(self) -> tuple[str, list[str]]:
+        """Back-office staff must use MFA: give the demo admin an authenticator (its key is printed, to add to an
+        app) and fresh recovery codes, each good for one sign-in without the app."""
+        admin = User.objects.get(username="admin")
+        device = TOTPDevice.objects.filter(user=admin, confirmed_at__isnull=False).first()
+        if device is None:
+            device = totp_enrolment_start(user=admin)
+            totp_enrolment_confirm(user=admin, code=pyotp.TOTP(device.secret).now())
+        return device.secret, recovery_codes_regenerate(user=admin)[:3]
+
+    def _print_banner(
+        self, port: int, sim_url: str, logins: dict[str, str], logs: Path, totp_secret: str, recovery_codes: list[str]
+    ) -> None:
         roles = {
             "admin": "provider staff (back office)",
             "tailspin": "light reseller",
@@ -172,6 +188,9 @@ class Command(BaseCommand):
             f"  Partner Center simulator: {sim_url}   (logs in {logs})",
             "  Logins (new passwords on every start):",
             *[f"    {name:<10} {logins[name]:<14} {roles.get(name, '')}" for name in DEMO_USERS if name in logins],
+            "  admin signs in with a second factor (staff always do): add this key to an authenticator app",
+            f"    {totp_secret}",
+            f"  or use one of these one-time recovery codes: {', '.join(recovery_codes)}",
             "  Ctrl-C stops everything.",
             "=" * 72,
         ]

@@ -18,7 +18,7 @@ from partnercenter.simulator.seed import CHINA_TENANT, INDIRECT_TENANT
 # The simulator accepts any client id/secret and refresh token for its seeded partners.
 DEMO_INSTANCES = [
     {
-        "name": "Contoso Global (simulator)",
+        "name": "Fabrikam global cloud (simulator)",
         "cloud": Cloud.GLOBAL,
         "partner_tenant_id_option": "global_tenant",
         "partner_id": "4712002",
@@ -29,7 +29,7 @@ DEMO_INSTANCES = [
         "annual_provisioning_enabled": True,
     },
     {
-        "name": "Contoso China (simulator)",
+        "name": "Fabrikam 21Vianet (simulator)",
         "cloud": Cloud.CHINA_21VIANET,
         "partner_tenant_id_option": "china_tenant",
         "partner_id": "4712003",
