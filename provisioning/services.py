@@ -439,8 +439,10 @@ def relationship_request_link(*, instance: PartnerCenterInstance, reseller: Rese
 
     Indirect providers: the invitation names the indirect reseller (its tenant id, else its partner id) and the
     provider, so the customer accepts both; otherwise Partner Center's own link for this partner."""
-    if instance.csp_model == CspModel.INDIRECT_PROVIDER and reseller.parent_id and (
-        reseller.pc_tenant_id or reseller.partner_id
+    if (
+        instance.csp_model == CspModel.INDIRECT_PROVIDER
+        and reseller.parent_id
+        and (reseller.pc_tenant_id or reseller.partner_id)
     ):
         return (
             "https://admin.microsoft.com/Adminportal/Home?invType=IndirectResellerRelationship"
@@ -496,9 +498,7 @@ def order_pop_admin_credentials(*, order: Order, user: User) -> AdminCredentials
     held = InitialAdminCredentials.objects.select_for_update().filter(order=order).first()
     if held is None:
         return None
-    credentials = AdminCredentials(
-        user_name=held.user_name, password=held.password, domain=order.tenant.default_domain
-    )
+    credentials = AdminCredentials(user_name=held.user_name, password=held.password, domain=order.tenant.default_domain)
     held.delete()
     audit_record(actor=user, action="order.admin_credentials_shown", obj=order, after={"user_name": held.user_name})
     return credentials
@@ -528,25 +528,36 @@ def subscription_change_request(
     New-commerce rules: quantity may go up at any time; down only by licences added in the last 7 days; cancel only
     until the cancellation deadline. Exactly one of quantity / suspend / auto_renew / cancel is given.
     """
-    chosen = [name for name, value in (("quantity", quantity), ("suspend", suspend), ("auto_renew", auto_renew))
-              if value is not None] + (["cancel"] if cancel else [])
+    chosen = [
+        name
+        for name, value in (("quantity", quantity), ("suspend", suspend), ("auto_renew", auto_renew))
+        if value is not None
+    ] + (["cancel"] if cancel else [])
     if len(chosen) != 1:
         raise SubscriptionChangeRefused("Choose exactly one change.", code="bad_request")
     with transaction.atomic():
-        sub = Subscription.objects.select_for_update().select_related("tenant__instance").get(pk=subscription.pk)
+        sub = (
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("tenant__instance")
+            .get(pk=subscription.pk)
+        )
         if not sub.pc_subscription_id or not sub.tenant.pc_customer_id:
             raise SubscriptionChangeRefused("This subscription is not linked to Partner Center yet.")
         if ProvisioningOperation.objects.filter(subscription=sub, status__in=[*CLAIMABLE_STATUSES, "running"]).exists():
             raise SubscriptionChangeRefused("A change of this subscription is already in progress; wait for it.")
         now = timezone.now()
         window_open = sub.cancellation_allowed_until is None or now <= sub.cancellation_allowed_until
-        deadline = f" (the window closed on {sub.cancellation_allowed_until:%Y-%m-%d %H:%M} UTC)" if (
-            sub.cancellation_allowed_until) else ""
+        deadline = (
+            f" (the window closed on {sub.cancellation_allowed_until:%Y-%m-%d %H:%M} UTC)"
+            if (sub.cancellation_allowed_until)
+            else ""
+        )
         payload: dict[str, Any]
         if quantity is not None:
             if sub.status != SubscriptionStatus.ACTIVE:
-                raise SubscriptionChangeRefused(f"The quantity of a {sub.get_status_display().lower()} subscription "
-                                                "cannot be changed.")
+                raise SubscriptionChangeRefused(
+                    f"The quantity of a {sub.get_status_display().lower()} subscription cannot be changed."
+                )
             if quantity < 1:
                 raise SubscriptionChangeRefused("The quantity must be at least 1; cancel the subscription instead.")
             if quantity == sub.quantity:
@@ -576,7 +587,8 @@ def subscription_change_request(
             if not window_open:
                 raise SubscriptionChangeRefused(
                     "New-commerce subscriptions can be cancelled only within 7 days of purchase or renewal"
-                    + deadline + "; turn auto-renew off instead."
+                    + deadline
+                    + "; turn auto-renew off instead."
                 )
             kind, payload = OperationKind.CANCEL, {}
         op = ProvisioningOperation.objects.create(
@@ -634,7 +646,7 @@ def _claim(operation_id: int, worker: str) -> tuple[ProvisioningOperation, str] 
     the step before it)."""
     with transaction.atomic():
         op = (
-            ProvisioningOperation.objects.select_for_update()
+            ProvisioningOperation.objects.select_for_update(of=("self",))
             .select_related("depends_on", "instance", "subscription__tenant", "tenant", "order")
             .filter(pk=operation_id)
             .first()
@@ -687,8 +699,16 @@ def operation_execute(*, operation_id: int, worker: str = "") -> ProvisioningOpe
         except pc_errors.PartnerCenterError as exc:
             return _record_error(op, worker, exc, started_at, started, calls, settling)
         except pipeline.PermanentFailure as exc:
-            _record_attempt(op, worker, AttemptOutcome.PERMANENT_ERROR, started_at, started, calls,
-                            message=exc.message, code=exc.code)
+            _record_attempt(
+                op,
+                worker,
+                AttemptOutcome.PERMANENT_ERROR,
+                started_at,
+                started,
+                calls,
+                message=exc.message,
+                code=exc.code,
+            )
             return operation_fail(operation=op, message=exc.message, code=exc.code)
     return _record_outcome(op, worker, outcome, started_at, started, calls)
 
@@ -735,7 +755,7 @@ def _record_attempt(
 
 def _relock(op: ProvisioningOperation, worker: str) -> ProvisioningOperation | None:
     """The operation, locked, if this worker still holds it (its lease may have been taken over)."""
-    current = ProvisioningOperation.objects.select_for_update().select_related("order").get(pk=op.pk)
+    current = ProvisioningOperation.objects.select_for_update(of=("self",)).select_related("order").get(pk=op.pk)
     if current.status != OperationStatus.RUNNING or current.claimed_by != worker:
         return None
     return current
@@ -756,11 +776,23 @@ def _record_error(
     retryable = is_retryable(exc)
     with transaction.atomic():
         current = _relock(op, worker)
-        outcome = AttemptOutcome.UNKNOWN if unknown else (
-            AttemptOutcome.TRANSIENT_ERROR if retryable else AttemptOutcome.PERMANENT_ERROR
+        outcome = (
+            AttemptOutcome.UNKNOWN
+            if unknown
+            else (AttemptOutcome.TRANSIENT_ERROR if retryable else AttemptOutcome.PERMANENT_ERROR)
         )
-        _record_attempt(op, worker, outcome, started_at, started, calls, message=message, code=code,
-                        http_status=exc.http_status, correlation_id=exc.correlation_id or "")
+        _record_attempt(
+            op,
+            worker,
+            outcome,
+            started_at,
+            started,
+            calls,
+            message=message,
+            code=code,
+            http_status=exc.http_status,
+            correlation_id=exc.correlation_id or "",
+        )
         if current is None:
             return ProvisioningOperation.objects.get(pk=op.pk)
         if not (unknown or retryable):
@@ -768,15 +800,28 @@ def _record_error(
         # Still unknown if this was a read-back of an unknown step that could not complete.
         status = OperationStatus.UNKNOWN if unknown or settling else OperationStatus.RETRYING
         _set_status(current, status)
-        delay = SETTLE_DELAY_SECONDS if unknown else retry_countdown(attempt=current.attempt_count,
-                                                                     retry_after=exc.retry_after)
+        delay = (
+            SETTLE_DELAY_SECONDS
+            if unknown
+            else retry_countdown(attempt=current.attempt_count, retry_after=exc.retry_after)
+        )
         current.next_attempt_at = timezone.now() + timedelta(seconds=delay)
         current.claimed_by, current.claimed_until = "", None
         current.last_http_status = exc.http_status
         current.last_error_code = code[:40]
         current.last_error_message = _pc_message(exc)
-        current.save(update_fields=["status", "next_attempt_at", "claimed_by", "claimed_until", "last_http_status",
-                                    "last_error_code", "last_error_message", "updated_at"])
+        current.save(
+            update_fields=[
+                "status",
+                "next_attempt_at",
+                "claimed_by",
+                "claimed_until",
+                "last_http_status",
+                "last_error_code",
+                "last_error_message",
+                "updated_at",
+            ]
+        )
     raise exc
 
 
@@ -798,8 +843,16 @@ def _record_outcome(
     waiting = outcome.wait is not None
     with transaction.atomic():
         current = _relock(op, worker)
-        _record_attempt(op, worker, AttemptOutcome.WAITING if waiting else AttemptOutcome.SUCCEEDED, started_at,
-                        started, calls, message=outcome.message, response=outcome.response)
+        _record_attempt(
+            op,
+            worker,
+            AttemptOutcome.WAITING if waiting else AttemptOutcome.SUCCEEDED,
+            started_at,
+            started,
+            calls,
+            message=outcome.message,
+            response=outcome.response,
+        )
         if current is None:
             return ProvisioningOperation.objects.get(pk=op.pk)
         current.claimed_by, current.claimed_until = "", None
@@ -808,8 +861,9 @@ def _record_outcome(
             current.next_attempt_at = timezone.now() + timedelta(seconds=outcome.wait or 0)
             if outcome.result:
                 current.result = outcome.result
-            current.save(update_fields=["status", "next_attempt_at", "claimed_by", "claimed_until", "result",
-                                        "updated_at"])
+            current.save(
+                update_fields=["status", "next_attempt_at", "claimed_by", "claimed_until", "result", "updated_at"]
+            )
             _enqueue(current.pk, countdown=outcome.wait)
             return current
         _set_status(current, OperationStatus.SUCCEEDED)
@@ -817,8 +871,19 @@ def _record_outcome(
         current.finished_at = timezone.now()
         current.next_attempt_at = None
         current.last_error_code = current.last_error_message = ""
-        current.save(update_fields=["status", "result", "finished_at", "next_attempt_at", "claimed_by",
-                                    "claimed_until", "last_error_code", "last_error_message", "updated_at"])
+        current.save(
+            update_fields=[
+                "status",
+                "result",
+                "finished_at",
+                "next_attempt_at",
+                "claimed_by",
+                "claimed_until",
+                "last_error_code",
+                "last_error_message",
+                "updated_at",
+            ]
+        )
         _apply_success(current, outcome)
         for following in current.dependents.filter(status=OperationStatus.PENDING):
             _enqueue(following.pk)
@@ -836,14 +901,22 @@ def _apply_success(op: ProvisioningOperation, outcome: pipeline.Outcome) -> None
         before = snapshot(tenant, ["pc_customer_id", "default_domain", "relationship_status"])
         tenant.pc_customer_id = outcome.result["customer_id"]
         domain = (outcome.result.get("domain") or tenant.default_domain).lower()
-        if not MicrosoftTenant.objects.filter(instance_id=tenant.instance_id, default_domain=domain).exclude(
-            pk=tenant.pk
-        ).exists():
+        if (
+            not MicrosoftTenant.objects.filter(instance_id=tenant.instance_id, default_domain=domain)
+            .exclude(pk=tenant.pk)
+            .exists()
+        ):
             tenant.default_domain = domain
         tenant.relationship_status = RelationshipStatus.ACTIVE
         tenant.save(update_fields=["pc_customer_id", "default_domain", "relationship_status", "updated_at"])
-        audit_record(actor=None, actor_label="provisioning", action="tenant.linked", obj=tenant, before=before,
-                     after=snapshot(tenant, ["pc_customer_id", "default_domain", "relationship_status"]))
+        audit_record(
+            actor=None,
+            actor_label="provisioning",
+            action="tenant.linked",
+            obj=tenant,
+            before=before,
+            after=snapshot(tenant, ["pc_customer_id", "default_domain", "relationship_status"]),
+        )
         if outcome.secret is not None and op.order_id is not None:
             InitialAdminCredentials.objects.update_or_create(
                 order_id=op.order_id,
@@ -918,7 +991,7 @@ def _order_maybe_completed(order: Order) -> None:
 def operation_fail(*, operation: ProvisioningOperation, message: str, code: str = "") -> ProvisioningOperation:
     """Give up on a step (a permanent Partner Center error, or retries exhausted): the step and its order fail with
     Partner Center's message; later steps stay pending until someone retries. Idempotent."""
-    op = ProvisioningOperation.objects.select_for_update().select_related("order").get(pk=operation.pk)
+    op = ProvisioningOperation.objects.select_for_update(of=("self",)).select_related("order").get(pk=operation.pk)
     if op.status in (OperationStatus.FAILED, OperationStatus.SUCCEEDED, OperationStatus.CANCELLED):
         return op
     before = snapshot(op, ["status"])
@@ -927,10 +1000,26 @@ def operation_fail(*, operation: ProvisioningOperation, message: str, code: str 
     op.last_error_message = message
     op.finished_at = timezone.now()
     op.claimed_by, op.claimed_until, op.next_attempt_at = "", None, None
-    op.save(update_fields=["status", "last_error_code", "last_error_message", "finished_at", "claimed_by",
-                           "claimed_until", "next_attempt_at", "updated_at"])
-    audit_record(actor=None, actor_label="provisioning", action="operation.fail", obj=op, before=before,
-                 after={"status": op.status, "error": message[:500], "code": code})
+    op.save(
+        update_fields=[
+            "status",
+            "last_error_code",
+            "last_error_message",
+            "finished_at",
+            "claimed_by",
+            "claimed_until",
+            "next_attempt_at",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        actor=None,
+        actor_label="provisioning",
+        action="operation.fail",
+        obj=op,
+        before=before,
+        after={"status": op.status, "error": message[:500], "code": code},
+    )
     order = op.order
     if order is not None and order.status not in (OrderStatus.FAILED, OrderStatus.COMPLETED, OrderStatus.CANCELLED):
         reason = f"{op.get_kind_display()} failed: {message}"
@@ -943,7 +1032,7 @@ def operation_fail(*, operation: ProvisioningOperation, message: str, code: str 
 def operation_retry(*, actor: User, operation: ProvisioningOperation) -> ProvisioningOperation:
     """The back office's Retry button: put a failed step back in the queue, with the same MS-RequestId (and, for a
     checkout, the same cart), so a retry can never buy twice. A waiting/retrying/unknown step is run now instead."""
-    op = ProvisioningOperation.objects.select_for_update().select_related("order").get(pk=operation.pk)
+    op = ProvisioningOperation.objects.select_for_update(of=("self",)).select_related("order").get(pk=operation.pk)
     if op.status in (OperationStatus.WAITING, OperationStatus.RETRYING, OperationStatus.UNKNOWN):
         op.next_attempt_at = timezone.now()
         op.save(update_fields=["next_attempt_at", "updated_at"])
@@ -970,13 +1059,19 @@ def operations_enqueue_due(*, now: datetime | None = None, limit: int = 500) -> 
     """The periodic sweep: enqueue steps whose due time has come (waiting for an order or a relationship, retry or
     read-back scheduled), steps whose worker died (lease expired), and steps whose wake-up message got lost."""
     now = now or timezone.now()
-    due = ProvisioningOperation.objects.filter(
-        Q(status__in=[OperationStatus.WAITING, OperationStatus.RETRYING, OperationStatus.UNKNOWN],
-          next_attempt_at__lte=now)
-        | Q(status=OperationStatus.RUNNING, claimed_until__lt=now)
-        | Q(status=OperationStatus.PENDING, created_at__lt=now - timedelta(minutes=2))
-        & (Q(depends_on__isnull=True) | Q(depends_on__status=OperationStatus.SUCCEEDED))
-    ).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit]
+    due = (
+        ProvisioningOperation.objects.filter(
+            Q(
+                status__in=[OperationStatus.WAITING, OperationStatus.RETRYING, OperationStatus.UNKNOWN],
+                next_attempt_at__lte=now,
+            )
+            | Q(status=OperationStatus.RUNNING, claimed_until__lt=now)
+            | Q(status=OperationStatus.PENDING, created_at__lt=now - timedelta(minutes=2))
+            & (Q(depends_on__isnull=True) | Q(depends_on__status=OperationStatus.SUCCEEDED))
+        )
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
     count = 0
     for op_id in list(due):
         _release_dead_claim(op_id, now)
@@ -989,16 +1084,26 @@ def _release_dead_claim(operation_id: int, now: datetime) -> None:
     """A step still "running" after its lease: its worker died. Whether a write reached Partner Center is unknown,
     so the next run reads it back first; a read is simply retried."""
     with transaction.atomic():
-        op = ProvisioningOperation.objects.select_for_update().filter(
-            pk=operation_id, status=OperationStatus.RUNNING, claimed_until__lt=now
-        ).first()
+        op = (
+            ProvisioningOperation.objects.select_for_update()
+            .filter(pk=operation_id, status=OperationStatus.RUNNING, claimed_until__lt=now)
+            .first()
+        )
         if op is None:
             return
         _set_status(op, OperationStatus.UNKNOWN if op.kind in WRITE_KINDS else OperationStatus.RETRYING)
         op.claimed_by, op.claimed_until, op.next_attempt_at = "", None, now
         op.last_error_message = "The worker running this step stopped before it finished."
-        op.save(update_fields=["status", "claimed_by", "claimed_until", "next_attempt_at", "last_error_message",
-                               "updated_at"])
+        op.save(
+            update_fields=[
+                "status",
+                "claimed_by",
+                "claimed_until",
+                "next_attempt_at",
+                "last_error_message",
+                "updated_at",
+            ]
+        )
 
 
 def order_progress(*, order: Order) -> list[ProvisioningOperation]:

@@ -38,25 +38,27 @@ def _redis_reachable(url: str) -> bool:
 
 
 @pytest.fixture
-def shared_database(request, django_db_blocker, tmp_path):
-    """A database the worker process can see: the test database itself on PostgreSQL (committed data, via
-    transactional_db); on SQLite, whose test database lives in this process's memory, a migrated file."""
+def shared_database(django_db_blocker, tmp_path):
+    """A database the worker process can see: the test database itself on PostgreSQL (the test is transactional,
+    so its data is committed); on SQLite, whose test database lives in this process's memory, a migrated file."""
     if connection.vendor == "postgresql":
-        request.getfixturevalue("transactional_db")
         s = connection.settings_dict
         yield f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{s['NAME']}"
         return
     path = tmp_path / "worker-test.sqlite3"
     with django_db_blocker.unblock():
-        connection.close()
-        original = connection.settings_dict["NAME"]
+        # Park the in-memory test database's connection (closing it would drop that database) and use the file.
+        original_name, parked = connection.settings_dict["NAME"], connection.connection
+        connection.connection = None
         connection.settings_dict["NAME"] = str(path)
         try:
             call_command("migrate", verbosity=0, interactive=False)
             yield f"sqlite:///{path}"
         finally:
-            connection.close()
-            connection.settings_dict["NAME"] = original
+            if connection.connection is not None:
+                connection.connection.close()
+            connection.settings_dict["NAME"] = original_name
+            connection.connection = parked
 
 
 @contextmanager
@@ -65,18 +67,21 @@ def producer_on(queue: str, url: str):
     conf = celery_app.conf
     saved = {k: conf.get(k) for k in ("task_always_eager", "broker_url", "task_default_queue", "task_routes")}
     conf.update(task_always_eager=False, broker_url=url, task_default_queue=queue, task_routes={"*": {"queue": queue}})
-    for cached in ("router", "_rtable", "queues"):
-        celery_app.amqp.__dict__.pop(cached, None)
-    celery_app._pool = None
+    _forget_connections()
     try:
         yield
     finally:
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
-        celery_app._pool = None
         conf.update(saved)
-        for cached in ("router", "_rtable", "queues"):
-            celery_app.amqp.__dict__.pop(cached, None)
+        _forget_connections()
+
+
+def _forget_connections() -> None:
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    for cached in ("router", "_rtable", "queues"):
+        celery_app.amqp.__dict__.pop(cached, None)
 
 
 def start_worker(env: dict, log: Path) -> subprocess.Popen:
@@ -108,6 +113,7 @@ def wait_for(predicate, deadline: float, what: str, log: Path):
 
 
 @pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
 def test_worker_killed_mid_checkout_is_replaced_and_the_order_completes_once(pc_sim, shared_database, settings,
                                                                             tmp_path):
     url = redis_url_for_tests()
