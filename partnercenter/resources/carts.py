@@ -30,6 +30,7 @@ class CartsResource:
             f"/v1/customers/{quote(customer_id)}/carts",
             json_body=body,
             request_id=request_id,
+            auth=_auth_for(line_items),
             expected=(201, 200),
             operation="create cart",
         )
@@ -55,6 +56,7 @@ class CartsResource:
             f"/v1/customers/{quote(customer_id)}/carts/{quote(cart_id)}",
             json_body=body,
             request_id=request_id,
+            auth=_auth_for(line_items),
             expected=(201, 200),
             operation="update cart",
         )
@@ -68,6 +70,8 @@ class CartsResource:
             "POST",
             f"/v1/customers/{quote(customer_id)}/carts/{quote(cart_id)}/checkout",
             request_id=request_id,
+            # The cart may carry a partner of record (App+User only); a plain cart works with either token.
+            auth="user_preferred",
             expected=(201, 200),
             operation="checkout cart",
         )
@@ -81,6 +85,11 @@ class CartsResource:
         if attestation is not None:
             body["partnerOnRecordAttestationAccepted"] = attestation
         return body
+
+
+def _auth_for(line_items: Sequence[CartLineItemRequest]) -> Any:
+    # Ordering for a customer of an indirect reseller (a partner of record on a line) is documented as App+User only.
+    return "user" if any(line.transaction_reseller_id for line in line_items) else "app"
 
 
 def _checkout_result(data: Any) -> CartCheckoutResult:

@@ -239,6 +239,49 @@ def test_indirect_resellers(sim: SimulatorHandle, sleep: RecordingSleep):
     assert sim.control.seeded["indirect_customer"] in {c.id for c in reseller_customers}
 
 
+def test_cart_with_a_partner_of_record_is_created_with_the_app_user_token(sim: SimulatorHandle, sleep: RecordingSleep):
+    """Ordering for a customer of an indirect reseller is App+User only: the client picks the user token itself."""
+    client = make_client(sim, sim.partners.indirect, sleep)
+    catalog_item_id, term = _business_basic(client)
+    cart = client.carts.create(
+        customer_id=sim.control.seeded["indirect_customer"],
+        request_id=str(uuid.uuid4()),
+        line_items=[
+            CartLineItemRequest(
+                catalog_item_id=catalog_item_id,
+                quantity=1,
+                billing_cycle="annual",
+                term_duration=term,
+                transaction_reseller_id="5123456",
+            )
+        ],
+    )
+    assert cart.id and cart.status == "Active"
+
+    app_only_no_rt = PartnerCenterClient.for_cloud(
+        clouds.custom(api_base_url=sim.base_url, authority_host=sim.login_url),
+        tenant_id=sim.partners.indirect.tenant_id,
+        client_id="x",
+        client_secret="y",
+        ca_bundle=sim.ca_bundle,
+        sleep=sleep,
+    )
+    with pytest.raises(AppUserAuthRequiredError):
+        app_only_no_rt.carts.create(
+            customer_id=sim.control.seeded["indirect_customer"],
+            request_id=str(uuid.uuid4()),
+            line_items=[
+                CartLineItemRequest(
+                    catalog_item_id=catalog_item_id,
+                    quantity=1,
+                    billing_cycle="annual",
+                    term_duration=term,
+                    transaction_reseller_id="5123456",
+                )
+            ],
+        )
+
+
 # --- agreements ------------------------------------------------------------------------------------------
 
 
