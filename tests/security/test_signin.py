@@ -103,7 +103,7 @@ def test_wrong_code_is_refused(client):
 
 def test_valid_code_signs_in_and_goes_to_next(client):
     enrolled = enrol(StaffUserFactory())
-    target = reverse("backoffice:reseller_list")
+    target = reverse("backoffice:customer_list")
 
     client.post(
         reverse("login"),
