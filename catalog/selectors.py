@@ -13,6 +13,7 @@ from bss.models import Marketplace, PartnerCenterInstance, Subscription
 from catalog.choices import CatalogBillingCycle, ChangeKind, Lifecycle
 from catalog.models import Availability, CatalogChange, CatalogSyncRun, MarkupRule, Offer, Price, Product, Sku
 from catalog.pricing import Markup, sale_price
+from catalog.resellerprices.wholesale import wholesale_for_marketplace  # tier-2 (issue 9)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def offer_list_for_marketplace(marketplace: Marketplace, *, segment: str | None 
     """
     allow_annual = annual_billing_allowed(marketplace)
     rules = {r.sku_id: r for r in MarkupRule.objects.filter(marketplace=marketplace)}
+    wholesale = wholesale_for_marketplace(marketplace)  # tier-2: None unless a tenant reseller owns the marketplace
     offers = (
         Offer.objects.filter(
             marketplace=marketplace, is_published=True, sku__lifecycle=Lifecycle.ACTIVE,
@@ -104,8 +106,11 @@ def offer_list_for_marketplace(marketplace: Marketplace, *, segment: str | None 
     result = []
     for offer in offers:
         sku = offer.sku
+        current = sku.current_prices  # type: ignore[attr-defined]
+        # Tier-2 (issue 9): a tenant reseller's marketplace prices over the reseller's cost, not Partner Center's.
+        current = wholesale.apply(sku.pk, current) if wholesale is not None else current
         prices = plan_prices(sku=sku, currency=marketplace.currency, markup=markup_for(rules, sku.pk),
-                             allow_annual=allow_annual, prices=sku.current_prices)  # type: ignore[attr-defined]
+                             allow_annual=allow_annual, prices=current)
         purchasable = sku.purchasable  # type: ignore[attr-defined]
         if not prices or (not purchasable and sku.availabilities.exists()):
             continue
