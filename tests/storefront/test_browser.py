@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
+from bss.celery import app as celery_app
 from bss.models import Order, Subscription
 from provisioning import services as provisioning_services
 from tests.storefront.conftest import BUSINESS_BASIC, BUSINESS_STANDARD
@@ -27,6 +29,15 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium (apt-get install chromium)"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_celery_pools():
+    """The live server's threads publish (eagerly) through Celery's producer pool; a test that pointed the app at a
+    real broker and closed its pools (the real-worker tests) must not leave a closed pool behind for them."""
+    kombu_pools.reset()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture
