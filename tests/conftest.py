@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from bss.celery import app as celery_app
+from tests.factories.simulator import sim_instance, use_simulator
 
 # The Partner Center simulator's fixtures (pc_sim, ...) are available to every test.
 if (Path(__file__).resolve().parent.parent / "partnercenter" / "simulator" / "pytest_plugin.py").exists():
@@ -27,21 +28,8 @@ def _media_in_tmp(settings, tmp_path):
 @pytest.fixture
 def pc_instance(pc_sim, settings):
     """A Partner Center instance record bound to the simulator's direct partner (global cloud), with App+User."""
-    from tests.factories.bss import PartnerCenterInstanceFactory
-
-    settings.PARTNER_CENTER_CA_BUNDLE = pc_sim.ca_bundle
-    partner = pc_sim.partners.direct
-    return PartnerCenterInstanceFactory(
-        name="Simulator (direct)",
-        api_base_url=pc_sim.base_url,
-        login_authority_url=pc_sim.login_url,
-        price_sheet_base_url=pc_sim.base_url,
-        partner_tenant_id=partner.tenant_id,
-        partner_id=partner.mpn_id,
-        application_id=partner.client_id,
-        application_secret=partner.client_secret,
-        refresh_token=partner.refresh_token,
-    )
+    use_simulator(settings, pc_sim)
+    return sim_instance(pc_sim)
 
 
 def redis_url_for_tests() -> str:

@@ -13,6 +13,7 @@ from bss.choices import Cloud, CspModel
 from bss.models import Marketplace, PartnerCenterInstance, Reseller, User
 from partnercenter import CartLineItemRequest, PartnerCenterClient, clouds
 from tests.factories.bss import MarketplaceFactory, ProviderFactory, StaffUserFactory
+from tests.factories.simulator import sim_instance, use_simulator
 
 pytest.importorskip("partnercenter.simulator.testing", reason="simulator not available")
 
@@ -24,10 +25,7 @@ M365_E3 = "CFQ7TTC0LFLX:0001:CFQ7TTC0LB30"
 
 @pytest.fixture
 def sim(pc_sim: SimulatorHandle, settings) -> SimulatorHandle:
-    pc_sim.control.configure(order_provisioning_seconds=0)
-    settings.PARTNER_CENTER_CA_BUNDLE = pc_sim.ca_bundle
-    # One try per call: a fault injected once is a failure, and no test sleeps through back-offs.
-    settings.PARTNER_CENTER_MAX_RETRIES = 0
+    use_simulator(settings, pc_sim)
     return pc_sim
 
 
@@ -42,18 +40,7 @@ class Estate:
 
 
 def make_estate(sim: SimulatorHandle, partner: PartnerInfo, csp_model: str) -> Estate:
-    instance = PartnerCenterInstance.objects.create(
-        name=f"{partner.name} (sim)",
-        cloud=Cloud.CUSTOM,
-        api_base_url=sim.base_url,
-        login_authority_url=sim.login_url,
-        partner_tenant_id=partner.tenant_id,
-        partner_id=partner.mpn_id,
-        csp_model=csp_model,
-        application_id=partner.client_id,
-        application_secret=partner.client_secret,
-        refresh_token=partner.refresh_token,
-    )
+    instance = sim_instance(sim, partner, name=f"{partner.name} (sim)", cloud=Cloud.CUSTOM, csp_model=csp_model)
     provider = ProviderFactory(name=partner.name)
     marketplace = MarketplaceFactory(owner=provider, instance=instance, name=f"{partner.name} store")
     return Estate(instance, provider, marketplace, partner)

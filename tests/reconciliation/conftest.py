@@ -10,7 +10,6 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from bss.choices import CspModel
 from bss.models import MicrosoftTenant, PartnerCenterInstance, Subscription, User
 from bss.partner_center import get_client
 from partnercenter.types import Subscription as PcSubscription
@@ -19,11 +18,11 @@ from tests.factories.bss import (
     CustomerFactory,
     MarketplaceFactory,
     MicrosoftTenantFactory,
-    PartnerCenterInstanceFactory,
     ProviderFactory,
     ResellerFactory,
     StaffUserFactory,
 )
+from tests.factories.simulator import sim_instance, use_simulator
 
 pytest.importorskip("partnercenter.simulator.testing", reason="simulator not available")
 
@@ -32,28 +31,13 @@ LONG_AGO = dt.timedelta(hours=2)
 
 @pytest.fixture
 def sim(pc_sim, settings):
-    settings.PARTNER_CENTER_CA_BUNDLE = pc_sim.ca_bundle
-    # One try per call: an injected fault is a failure at once, no test sleeps through back-offs.
-    settings.PARTNER_CENTER_MAX_RETRIES = 0
-    pc_sim.control.configure(order_provisioning_seconds=0)
+    use_simulator(settings, pc_sim)
     return pc_sim
 
 
 @pytest.fixture
 def instance(sim, db) -> PartnerCenterInstance:
-    partner = sim.partners.direct
-    return PartnerCenterInstanceFactory(
-        name="Contoso (simulator)",
-        api_base_url=sim.base_url,
-        login_authority_url=sim.login_url,
-        price_sheet_base_url=sim.base_url,
-        partner_tenant_id=partner.tenant_id,
-        partner_id=partner.mpn_id,
-        application_id=partner.client_id,
-        application_secret=partner.client_secret,
-        refresh_token=partner.refresh_token,
-        csp_model=CspModel.DIRECT,
-    )
+    return sim_instance(sim, name="Contoso (simulator)")
 
 
 @dataclass
