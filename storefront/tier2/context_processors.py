@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from bss.choices import ResellerKind, UserRole
 from bss.models import Marketplace
@@ -52,4 +52,8 @@ def branding(request: HttpRequest) -> dict[str, object]:
     user = request.user
     is_admin = bool(user.role == UserRole.RESELLER and user.is_reseller_admin
                     and marketplace.owner.kind == ResellerKind.TENANT and marketplace.owner_id == user.reseller_id)
-    return {"tier2_brand": brand_of(marketplace), "tier2_is_admin": is_admin}
+    try:
+        brand = brand_of(marketplace)
+    except NoReverseMatch:  # tier-2 routes not mounted (bss/urls.py): plain storefront
+        return {}
+    return {"tier2_brand": brand, "tier2_is_admin": is_admin}
