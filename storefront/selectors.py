@@ -249,9 +249,14 @@ def cart_summary(*, marketplace: Marketplace, cart: Cart | None) -> CartSummary:
 
 # -- checkout -----------------------------------------------------------------------------------------------
 def checkout_customer_list(*, user: User, marketplace: Marketplace) -> QuerySet[Customer]:
-    """Existing customers an order in this marketplace may be for: the user's, with an active Microsoft tenant."""
+    """Existing customers an order in this marketplace may be for: the user's, with an active Microsoft tenant.
+
+    Staff order in the storefront on behalf of the marketplace owner, so only for the owner's own customers."""
+    customers = bss_selectors.customer_list_for_user(user=user)
+    if user.role == UserRole.PROVIDER_STAFF:
+        customers = customers.filter(reseller=marketplace.owner)
     return (
-        bss_selectors.customer_list_for_user(user=user)
+        customers
         .filter(
             marketplace=marketplace,
             tenants__instance=marketplace.instance,
