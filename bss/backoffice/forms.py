@@ -1,7 +1,8 @@
 from django import forms
 
 from bss.choices import Cloud
-from bss.models import Marketplace, PartnerCenterInstance
+from bss.models import PartnerCenterInstance
+from bss.services.instances import INSTANCE_FIELDS
 
 
 class PartnerCenterInstanceForm(forms.ModelForm):
@@ -29,23 +30,7 @@ class PartnerCenterInstanceForm(forms.ModelForm):
 
     class Meta:
         model = PartnerCenterInstance
-        fields = [
-            "name",
-            "cloud",
-            "api_base_url",
-            "login_authority_url",
-            "price_sheet_base_url",
-            "partner_tenant_id",
-            "partner_id",
-            "csp_model",
-            "application_id",
-            "default_market",
-            "default_currency",
-            "markets",
-            "annual_provisioning_enabled",
-            "is_retired",
-            "is_active",
-        ]
+        fields = INSTANCE_FIELDS
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -86,12 +71,6 @@ class PartnerCenterInstanceForm(forms.ModelForm):
 
     def field_values(self) -> dict[str, object]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
-
-
-class MarketplaceAnnualBillingForm(forms.ModelForm):
-    class Meta:
-        model = Marketplace
-        fields = ["annual_billing_enabled"]
 
 
 class ResellerOnboardingForm(forms.Form):
