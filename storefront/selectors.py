@@ -144,6 +144,7 @@ class PricedLine:
     max_quantity: int | None
     problem: str = ""
     offer: StoreOffer | None = None
+    priced: bool = True
 
     @property
     def total(self) -> Decimal:
@@ -242,6 +243,7 @@ def cart_summary(*, marketplace: Marketplace, cart: Cart | None) -> CartSummary:
                 max_quantity=offer.max_quantity if offer else None,
                 problem=problem,
                 offer=offer,
+                priced=plan is not None,
             )
         )
     return summary
