@@ -20,6 +20,7 @@ urlpatterns = [
     path("store/", include("storefront.urls")),
     path("store/api-keys/", key_views.api_keys, name="api_keys"),
     path("store/api-keys/<int:key_id>/revoke/", key_views.api_key_revoke_view, name="api_key_revoke"),
+    path("", include("storefront.tier2.urls")),  # tier-2: /m/<slug>/, /store/reseller/, /backoffice/tier2/
     path("api/v1/", include("bss.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
