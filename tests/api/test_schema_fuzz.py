@@ -4,8 +4,8 @@ Bounded and deterministic: a fixed number of examples per operation, derandomize
 
 import pytest
 import schemathesis
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from bss.api.keys import api_key_create
 from bss.wsgi import application
