@@ -191,3 +191,54 @@ def test_customer_user_accepts_the_mca_itself_and_orders_for_its_own_tenant(
     mca = MCAAcceptance.objects.get(customer=first.customer)
     assert (mca.role, mca.signatory_email) == ("customer", "carla@x.test")
     assert Customer.objects.count() == 1
+
+
+def test_order_refused_by_partner_center_shows_failed_with_the_reason(
+    reseller_client, publish, pc_sim, django_capture_on_commit_callbacks
+):
+    flow.add_to_cart(reseller_client, publish(BUSINESS_BASIC), "P1M:monthly", 2)
+    pc_sim.control.inject_fault("error", method="POST", path="/v1/customers/*/carts", status=400, code=800002,
+                                description="Invalid request input: the offer cannot be purchased right now")
+
+    flow.new_customer_checkout(reseller_client, django_capture_on_commit_callbacks, domain_prefix="refusedco1")
+    order = flow.settle(pc_sim, Order.objects.get())
+
+    assert order.status == OrderStatus.FAILED
+    assert "the offer cannot be purchased right now" in order.failure_reason
+    page = reseller_client.get(reverse("storefront:order_detail", args=[order.pk]))
+    status = reseller_client.get(reverse("storefront:order_status", args=[order.pk])).json()
+    assert "The order failed" in page.content.decode()
+    assert "the offer cannot be purchased right now" in page.content.decode()
+    assert status["status"] == "failed" and "cannot be purchased" in status["failure_reason"]
+    assert not Subscription.objects.filter(customer=order.customer, status="active").exists()
+
+
+def test_indirect_provider_link_names_the_resellers_partner_id(
+    reseller_client, reseller, marketplace, publish, pc_sim, django_capture_on_commit_callbacks
+):
+    indirect = pc_sim.partners.indirect
+    instance = marketplace.instance
+    instance.csp_model = "indirect_provider"
+    instance.partner_tenant_id = indirect.tenant_id
+    instance.partner_id = indirect.mpn_id
+    instance.save()
+    reseller.pc_tenant_id = pc_sim.partners.reseller_tailspin
+    reseller.partner_id = "5123456"
+    reseller.save()
+    pc_sim.control.create_tenant(domain="litware.onmicrosoft.com", company_name="Litware")
+    flow.add_to_cart(reseller_client, publish(BUSINESS_BASIC), "P1M:monthly", 1)
+
+    flow.choose(reseller_client, "existing_tenant")
+    details = {k: v for k, v in flow.NEW_CUSTOMER.items() if k != "domain_prefix"}
+    reseller_client.post(reverse("storefront:checkout_details"),
+                         {**details, "company_name": "Litware Inc", "domain_or_tenant_id": "litware.onmicrosoft.com"})
+    flow.accept_mca(reseller_client)
+    flow.place(reseller_client, django_capture_on_commit_callbacks, flow.review_key(reseller_client))
+
+    order = Order.objects.get()
+    page = reseller_client.get(reverse("storefront:order_detail", args=[order.pk]))
+    link = page.context["relationship_link"]
+    assert order.status == OrderStatus.AWAITING_RELATIONSHIP
+    assert f"partnerId={pc_sim.partners.reseller_tailspin}" in link
+    assert f"indirectCSPId={indirect.tenant_id}" in link
+    assert "Fabrikam Reseller (partner ID 5123456)" in page.content.decode()
