@@ -284,7 +284,11 @@ def checkout_customer(request: HttpRequest) -> HttpResponse:
     if (blocked := co.blocked()) is not None:
         return blocked
     if request.user.role == UserRole.CUSTOMER:
-        # A customer user orders for its own organisation only.
+        # A customer user orders for its own organisation only, once its Microsoft tenant is in place.
+        if not any(pk == request.user.customer_id for pk, _ in co.customers()):
+            messages.error(request, "Your Microsoft tenant is not ready for orders yet (it is being set up, or your "
+                                    "organisation has none in this marketplace). Please contact your reseller.")
+            return redirect("storefront:cart")
         co.state.set_customer(kind=wizard.EXISTING_CUSTOMER, customer_id=request.user.customer_id)
         return redirect("storefront:checkout_mca")
     customers = co.customers()

@@ -219,3 +219,14 @@ def test_checkout_without_a_cart_sends_the_user_to_the_catalog(reseller_client, 
     response = reseller_client.get(reverse("storefront:checkout_customer"))
 
     assert response["Location"] == reverse("storefront:catalog")
+
+
+def test_customer_user_without_a_ready_tenant_is_told_so(client, customer_user_factory, publish):
+    client.force_login(customer_user_factory())  # its customer has no Microsoft tenant yet
+    flow.add_to_cart(client, publish(BUSINESS_BASIC), "P1M:monthly", 1)
+
+    response = client.get(reverse("storefront:checkout_customer"), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("storefront:cart")
+    assert "Your Microsoft tenant is not ready for orders yet" in messages_of(response)
+    assert not (Order.objects.exists() or MCAAcceptance.objects.exists())
