@@ -74,7 +74,16 @@ def store_offer_list(
     *, marketplace: Marketplace, search: str = "", family: str = "", term: str = "", billing_cycle: str = ""
 ) -> list[StoreOffer]:
     """Published, active offers of the marketplace with their allowed plans, filtered as the catalog page asks."""
-    offers = offer_source.offers_for_marketplace(marketplace=marketplace)
+    return store_offer_filter(
+        offers=offer_source.offers_for_marketplace(marketplace=marketplace),
+        search=search, family=family, term=term, billing_cycle=billing_cycle,
+    )
+
+
+def store_offer_filter(
+    *, offers: list[StoreOffer], search: str = "", family: str = "", term: str = "", billing_cycle: str = ""
+) -> list[StoreOffer]:
+    """Offers matching a search text and a product family, keeping only the plans of the wanted term/cycle."""
     search = search.strip().lower()
     result = []
     for offer in offers:

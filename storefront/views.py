@@ -112,8 +112,8 @@ def catalog(request: HttpRequest) -> HttpResponse:
         families, terms, cycles = selectors.store_offer_facets(offers=everything)
         filters = CatalogFilterForm(request.GET or None, families=families, terms=terms, cycles=cycles)
         values = filters.cleaned_data if filters.is_valid() else {}
-        offers = selectors.store_offer_list(
-            marketplace=marketplace,
+        offers = selectors.store_offer_filter(
+            offers=everything,
             search=values.get("q", ""),
             family=values.get("family", ""),
             term=values.get("term", ""),

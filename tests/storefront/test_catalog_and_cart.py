@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.choices import Lifecycle
@@ -194,3 +196,20 @@ def test_customer_user_shops_in_its_customers_marketplace(client, customer_user_
 
     assert response.context["marketplace"] == marketplace
     assert [m.slug for m in response.context["marketplaces"]] == [marketplace.slug]
+
+
+def test_catalog_and_cart_pages_run_a_fixed_number_of_queries(reseller_client, publish):
+    def count(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert reseller_client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    first = publish(BUSINESS_BASIC)
+    add(reseller_client, first, "P1M:monthly", 1)
+    one = (count(reverse("storefront:catalog")), count(reverse("storefront:cart")))
+    for product_id in (BUSINESS_STANDARD, DYNAMICS_SALES, "CFQ7TTC0LF8R"):
+        add(reseller_client, publish(product_id), "P1M:monthly", 1)
+
+    four = (count(reverse("storefront:catalog")), count(reverse("storefront:cart")))
+
+    assert four == one
