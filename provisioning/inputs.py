@@ -81,3 +81,15 @@ class MCAAcceptanceInput:
     template_id: str = ""
     agreement_version: str = ""
     agreement_link: str = ""
+
+
+@dataclass(frozen=True)
+class ChangeBaseline:
+    """What a subscription change is judged against: by default the BSS record; for a reconciliation push,
+    Partner Center's current values (the BSS already holds the target value there)."""
+
+    quantity: int
+    status: str
+    cancellation_allowed_until: datetime | None = None
+    # Seats Partner Center would refund now; None = work it out from the BSS licence ledger.
+    refundable_quantity: int | None = None

@@ -58,7 +58,13 @@ from provisioning.choices import (
     OperationKind,
     OperationStatus,
 )
-from provisioning.inputs import ExistingTenantInput, MCAAcceptanceInput, NewCustomerInput, OrderLineInput
+from provisioning.inputs import (
+    ChangeBaseline,
+    ExistingTenantInput,
+    MCAAcceptanceInput,
+    NewCustomerInput,
+    OrderLineInput,
+)
 from provisioning.models import InitialAdminCredentials, ProvisioningAttempt, ProvisioningOperation
 from provisioning.tasks import operation_execute_task, order_email_task
 
@@ -522,11 +528,15 @@ def subscription_change_request(
     suspend: bool | None = None,
     auto_renew: bool | None = None,
     cancel: bool = False,
+    against: ChangeBaseline | None = None,
 ) -> ProvisioningOperation:
     """Ask for one change of a subscription; it is applied to the BSS record only once Partner Center confirms.
 
     New-commerce rules: quantity may go up at any time; down only by licences added in the last 7 days; cancel only
     until the cancellation deadline. Exactly one of quantity / suspend / auto_renew / cancel is given.
+
+    The change is judged against the BSS record, or against `against` (Partner Center's current values) when
+    reconciliation pushes the BSS value to Partner Center: there the BSS already holds the target value.
     """
     chosen = [
         name
@@ -546,43 +556,49 @@ def subscription_change_request(
         if ProvisioningOperation.objects.filter(subscription=sub, status__in=[*CLAIMABLE_STATUSES, "running"]).exists():
             raise SubscriptionChangeRefused("A change of this subscription is already in progress; wait for it.")
         now = timezone.now()
-        window_open = sub.cancellation_allowed_until is None or now <= sub.cancellation_allowed_until
+        base = against or ChangeBaseline(
+            quantity=sub.quantity, status=sub.status, cancellation_allowed_until=sub.cancellation_allowed_until
+        )
+        window_open = base.cancellation_allowed_until is None or now <= base.cancellation_allowed_until
         deadline = (
-            f" (the window closed on {sub.cancellation_allowed_until:%Y-%m-%d %H:%M} UTC)"
-            if (sub.cancellation_allowed_until)
+            f" (the window closed on {base.cancellation_allowed_until:%Y-%m-%d %H:%M} UTC)"
+            if base.cancellation_allowed_until
             else ""
         )
         payload: dict[str, Any]
         if quantity is not None:
-            if sub.status != SubscriptionStatus.ACTIVE:
+            if base.status != SubscriptionStatus.ACTIVE:
                 raise SubscriptionChangeRefused(
-                    f"The quantity of a {sub.get_status_display().lower()} subscription cannot be changed."
+                    f"The quantity of a {SubscriptionStatus(base.status).label.lower()} subscription cannot be changed."
                 )
             if quantity < 1:
                 raise SubscriptionChangeRefused("The quantity must be at least 1; cancel the subscription instead.")
-            if quantity == sub.quantity:
+            if quantity == base.quantity:
                 raise SubscriptionChangeRefused(f"The subscription already has {quantity} licences.")
-            if quantity < sub.quantity:
-                refundable = subscription_services.subscription_refundable_quantity(subscription=sub, now=now)
-                if sub.quantity - quantity > refundable:
+            if quantity < base.quantity:
+                refundable = (
+                    base.refundable_quantity if base.refundable_quantity is not None
+                    else subscription_services.subscription_refundable_quantity(subscription=sub, now=now)
+                )
+                if base.quantity - quantity > refundable:
                     raise SubscriptionChangeRefused(
                         f"Only licences added in the last 7 days can be removed ({refundable} now); "
-                        f"the lowest possible quantity is {sub.quantity - refundable}.",
+                        f"the lowest possible quantity is {base.quantity - refundable}.",
                         extra={"refundable": refundable},
                     )
             kind, payload = OperationKind.CHANGE_QUANTITY, {"quantity": quantity, "reason": "change"}
         elif suspend is not None:
-            if suspend and sub.status != SubscriptionStatus.ACTIVE:
+            if suspend and base.status != SubscriptionStatus.ACTIVE:
                 raise SubscriptionChangeRefused("Only an active subscription can be suspended.")
-            if not suspend and sub.status != SubscriptionStatus.SUSPENDED:
+            if not suspend and base.status != SubscriptionStatus.SUSPENDED:
                 raise SubscriptionChangeRefused("Only a suspended subscription can be reactivated.")
             kind, payload = (OperationKind.SUSPEND if suspend else OperationKind.REACTIVATE), {}
         elif auto_renew is not None:
-            if sub.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED):
+            if base.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED):
                 raise SubscriptionChangeRefused("Auto-renew can be changed only on an active or suspended subscription")
             kind, payload = OperationKind.SET_AUTO_RENEW, {"auto_renew": bool(auto_renew)}
         else:
-            if sub.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED):
+            if base.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED):
                 raise SubscriptionChangeRefused("This subscription cannot be cancelled.")
             if not window_open:
                 raise SubscriptionChangeRefused(

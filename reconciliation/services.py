@@ -12,7 +12,6 @@ import through the import tool's service; each writes an audit event in its own 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from bss.choices import RelationshipStatus, SubscriptionStatus
 from bss.exceptions import ApplicationError, InvalidTransition
@@ -33,6 +33,8 @@ from bss.partner_center import get_client
 from bss.services.audit import audit_record, snapshot
 from partnercenter import errors as pc_errors
 from partnercenter.types import Subscription as PcSubscription
+from provisioning.inputs import ChangeBaseline
+from provisioning.services import subscription_change_request
 from reconciliation import comparators, locks
 from reconciliation.choices import (
     ACTIONS_BY_KIND,
@@ -663,22 +665,6 @@ def finding_adopt_partner_center(*, actor: BssUser | None, finding: Finding, aut
     return _finding_resolve(finding, actor=actor, action="adopt_pc", resolution=resolution)
 
 
-def _subscription_change_request() -> Any:
-    """`provisioning.services.subscription_change_request`, or a clear error while provisioning lacks it."""
-    try:
-        module = importlib.import_module("provisioning.services")
-    except ImportError:
-        module = None
-    request = getattr(module, "subscription_change_request", None)
-    if request is None:
-        raise ApplicationError(
-            "Pushing the BSS value to Partner Center needs provisioning's subscription change requests, which are "
-            "not available in this installation yet.",
-            code="push_unavailable",
-        )
-    return request
-
-
 def _push_arguments(finding: Finding, subscription: Subscription) -> dict[str, Any]:
     if finding.kind == FindingKind.QUANTITY:
         return {"quantity": subscription.quantity}
@@ -698,6 +684,18 @@ def _push_arguments(finding: Finding, subscription: Subscription) -> dict[str, A
     )
 
 
+def _pc_baseline(finding: Finding) -> ChangeBaseline:
+    """Partner Center's subscription as the run read it (`pc_details` holds the whole resource)."""
+    theirs = finding.pc_details or {}
+    refundable = theirs.get("refundableQuantity")
+    return ChangeBaseline(
+        quantity=int(theirs.get("quantity") or 0),
+        status=str(theirs.get("status") or "").lower(),
+        cancellation_allowed_until=parse_datetime(theirs.get("cancellationAllowedUntilDate") or ""),
+        refundable_quantity=int(refundable) if refundable is not None else 0,
+    )
+
+
 @transaction.atomic
 def finding_push_bss(*, actor: BssUser, finding: Finding) -> Finding:
     """Send the BSS value to Partner Center as a provisioning operation (quantity, suspend/reactivate,
@@ -706,11 +704,12 @@ def finding_push_bss(*, actor: BssUser, finding: Finding) -> Finding:
     finding = _finding_for_action(finding, CorrectiveAction.PUSH_BSS)
     subscription = _subscription_of(finding)
     arguments = _push_arguments(finding, subscription)
-    request = _subscription_change_request()
     try:
-        operation = request(actor=actor, subscription=subscription, **arguments)
+        # Judged against Partner Center's values (the BSS already holds the target value).
+        operation = subscription_change_request(
+            actor=actor, subscription=subscription, against=_pc_baseline(finding), **arguments
+        )
     except ApplicationError as exc:
-        # Provisioning validates a change against the BSS record, which here already holds the target value.
         raise ApplicationError(
             f"Provisioning refused to push the BSS value to Partner Center: {exc.message}",
             code="push_refused",

@@ -271,19 +271,33 @@ def test_missing_in_partner_center_adopt_cancels_the_bss_record(estate, operator
     assert ghost.status == "deleted"
 
 
-def test_push_quantity_reports_provisioning_refusal_clearly_and_changes_nothing(
+def test_push_quantity_raises_partner_center_to_the_bss_value(estate, operator, django_capture_on_commit_callbacks):
+    # Judged against Partner Center's 5 licences, 7 is an increase, allowed at any time.
+    change(estate.bss["m365_e3_old"], quantity=7)
+    reconcile(estate, django_capture_on_commit_callbacks)
+    finding = Finding.objects.get(kind=FindingKind.QUANTITY)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.finding_push_bss(actor=operator, finding=finding)
+
+    finding.refresh_from_db()
+    assert (finding.status, finding.resolution) == (FindingStatus.RESOLVED, Resolution.PUSHED_BSS)
+    assert estate.pc_now("m365_e3_old").quantity == 7
+    assert Subscription.objects.get(pk=estate.bss["m365_e3_old"].pk).quantity == 7
+
+
+def test_push_of_a_decrease_partner_center_would_refuse_is_explained_and_changes_nothing(
     estate, operator, django_capture_on_commit_callbacks
 ):
-    # provisioning.subscription_change_request validates against the BSS record (which already holds 7), so it
-    # refuses "7 -> 7"; reconciliation surfaces that as push_refused (see the report to the lead).
-    change(estate.bss["m365_e3_old"], quantity=7)
+    # The licences were bought long ago: Partner Center refunds none of them, so 5 -> 3 cannot be pushed.
+    change(estate.bss["m365_e3_old"], quantity=3)
     reconcile(estate, django_capture_on_commit_callbacks)
     finding = Finding.objects.get(kind=FindingKind.QUANTITY)
 
     with pytest.raises(services.ApplicationError) as error:
         services.finding_push_bss(actor=operator, finding=finding)
 
-    assert error.value.code == "push_refused" and "Provisioning refused" in error.value.message
+    assert error.value.code == "push_refused" and "Only licences added in the last 7 days" in error.value.message
     finding.refresh_from_db()
     assert finding.status == FindingStatus.OPEN and finding.provisioning_operation_id is None
     assert estate.pc_now("m365_e3_old").quantity == 5
