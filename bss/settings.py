@@ -267,6 +267,17 @@ RENEWAL_REMINDER_DAYS = env_int("RENEWAL_REMINDER_DAYS", 30)
 # Day of the month the monthly catalog sync runs (Microsoft publishes its price list on the 1st).
 CATALOG_SYNC_DAY = env_int("CATALOG_SYNC_DAY", 2)
 
+# --- Provisioning, reconciliation, tier-2 (every knob readable from the environment) ---------------------------
+# A worker's claim on a provisioning step; past it the step is read back ("unknown") and another worker takes it.
+PROVISIONING_LEASE_SECONDS = env_int("PROVISIONING_LEASE_SECONDS", 600)
+PROVISIONING_RETRY_BASE_SECONDS = env_int("PROVISIONING_RETRY_BASE_SECONDS", 5)
+# A new tenant's initial admin password (encrypted) is deleted once shown, or after this many hours.
+PROVISIONING_CREDENTIALS_TTL_HOURS = env_int("PROVISIONING_CREDENTIALS_TTL_HOURS", 72)
+# Customers checked at once by a reconciliation run (each one Partner Center read, under the shared rate limit).
+RECONCILIATION_CONCURRENCY = env_int("RECONCILIATION_CONCURRENCY", 4)
+# The provider's price to a tenant reseller when no wholesale rule is set: percent over Partner Center cost.
+TIER2_WHOLESALE_PERCENT = env_str("TIER2_WHOLESALE_PERCENT", "10")
+
 # --- Cache (API throttling, shared counters) ------------------------------------------------------------------
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
