@@ -74,6 +74,8 @@ class Command(BaseCommand):
             self._wait_for_simulator(sim_url, cert_dir / "ca.pem", children[-1])
             self._register_tenant_reseller(sim_url, cert_dir / "ca.pem")
             call_command("seed_demo", simulator_url=sim_url)
+            settings.PARTNER_CENTER_CA_BUNDLE = str(cert_dir / "ca.pem")  # this process talks to the simulator too
+            call_command("demo_catalog")
             logins = self._fresh_passwords()
             totp_secret, recovery_codes = self._staff_second_factor()
             if not options["no_worker"]:
