@@ -429,7 +429,8 @@ def markup_rule_set(
         percent = None
     else:
         raise ApplicationError(f"Unknown markup kind {kind!r}.", code="catalog_markup_invalid")
-    rule = MarkupRule.objects.select_for_update().filter(marketplace=marketplace, sku=sku).first()
+    # of=self: the default ordering joins the nullable SKU, and PostgreSQL cannot lock that side of an outer join.
+    rule = MarkupRule.objects.select_for_update(of=("self",)).filter(marketplace=marketplace, sku=sku).first()
     before = None if rule is None else {"kind": rule.kind, "percent": rule.percent,
                                         "fixed_monthly_price": rule.fixed_monthly_price}
     if rule is None:
