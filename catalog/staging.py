@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import islice
 from typing import IO, Any
 
 from django.db import connection
@@ -282,10 +283,14 @@ class Stager:
         columns = ", ".join(TYPED_COLUMNS)
         with connection.cursor() as cursor:
             if self.is_postgres:
-                with cursor.copy(f"COPY {STAGE_TYPED} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                        self._tick()
+                # One COPY per batch, never one COPY around the whole iterator: producing rows may use this same
+                # connection (the Partner Center client stores a rotated refresh token when it signs in for the
+                # price-sheet download), and a query issued while a COPY is open on the connection waits forever.
+                while batch_rows := list(islice(rows, BATCH)):
+                    with cursor.copy(f"COPY {STAGE_TYPED} ({columns}) FROM STDIN") as copy:
+                        for row in batch_rows:
+                            copy.write_row(row)
+                    self._tick(len(batch_rows))
                 return
             ops = connection.ops
             sql = f"INSERT INTO {STAGE_TYPED} ({columns}) VALUES ({', '.join(['%s'] * len(TYPED_COLUMNS))})"
