@@ -16,6 +16,7 @@ urlpatterns = [
     path("backoffice/reconciliation/", include("reconciliation.urls")),
     path("backoffice/provisioning/", include("provisioning.urls")),
     path("backoffice/import/", include("reconciliation.imports.urls")),
+    path("backoffice/catalog/", include("catalog.urls")),
     path("store/workspace/", include("storefront.workspace.urls")),
     path("store/", include("storefront.urls")),
     path("store/api-keys/", key_views.api_keys, name="api_keys"),

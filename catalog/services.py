@@ -64,6 +64,30 @@ def _check_market(instance: PartnerCenterInstance, market: str) -> str:
     return market
 
 
+#: A queued/running run older than this is taken as abandoned (dead worker) and no longer blocks a new one.
+ACTIVE_RUN_WINDOW = dt.timedelta(hours=6)
+
+
+def active_run_for(instance: PartnerCenterInstance, market: str) -> CatalogSyncRun | None:
+    """The queued or running run of this instance and market, if a recent one exists."""
+    return (
+        CatalogSyncRun.objects.filter(instance=instance, market=market,
+                                      status__in=[RunStatus.PENDING, RunStatus.RUNNING],
+                                      created_at__gte=timezone.now() - ACTIVE_RUN_WINDOW)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _check_no_active_run(instance: PartnerCenterInstance, market: str) -> None:
+    active = active_run_for(instance, market)
+    if active is not None:
+        raise ApplicationError(
+            f"Run #{active.pk} for {instance.name} / {market} is still {active.get_status_display().lower()}; "
+            "wait for it to finish.", code="catalog_run_active", extra={"run": active.pk},
+        )
+
+
 def _enqueue(run: CatalogSyncRun) -> None:
     from catalog.tasks import catalog_run_task
 
@@ -72,8 +96,14 @@ def _enqueue(run: CatalogSyncRun) -> None:
 
 @transaction.atomic
 def catalog_sync_request(*, instance: PartnerCenterInstance, market: str, actor: User | None) -> CatalogSyncRun:
-    """Queue a catalog sync from Partner Center for one instance and market."""
+    """Queue a catalog sync from Partner Center for one instance and market.
+
+    Raises ``ApplicationError`` (``catalog_run_active``) while another run of the same instance+market is queued or
+    running.
+    """
     market = _check_market(instance, market)
+    PartnerCenterInstance.objects.select_for_update().filter(pk=instance.pk).first()
+    _check_no_active_run(instance, market)
     run = CatalogSyncRun.objects.create(instance=instance, market=market, source=RunSource.PARTNER_CENTER,
                                         requested_by=actor if actor and actor.pk else None)
     audit_record(actor=actor, action="catalog.sync_requested", obj=run, after={"market": market})
@@ -85,8 +115,14 @@ def catalog_sync_request(*, instance: PartnerCenterInstance, market: str, actor:
 def pricesheet_import_request(
     *, instance: PartnerCenterInstance, market: str, upload: IO[bytes], file_name: str, actor: User | None
 ) -> CatalogSyncRun:
-    """Store an uploaded price list (the CSV Microsoft publishes) and queue its import."""
+    """Store an uploaded price list (the CSV Microsoft publishes) under MEDIA_ROOT and queue its import.
+
+    The worker reads the stored file and deletes it when the run ends. Refused (``catalog_run_active``) while
+    another run of the same instance+market is queued or running.
+    """
     market = _check_market(instance, market)
+    PartnerCenterInstance.objects.select_for_update().filter(pk=instance.pk).first()
+    _check_no_active_run(instance, market)
     folder = Path(settings.MEDIA_ROOT) / "catalog_imports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.csv"
@@ -389,7 +425,10 @@ def catalog_sync_due_runs(*, actor: User | None = None) -> list[CatalogSyncRun]:
     for instance in PartnerCenterInstance.objects.filter(is_active=True, is_retired=False):
         markets = dict.fromkeys([instance.default_market, *[str(m).upper() for m in instance.markets or []]])
         for market in markets:
-            runs.append(catalog_sync_request(instance=instance, market=market, actor=actor))
+            try:
+                runs.append(catalog_sync_request(instance=instance, market=market, actor=actor))
+            except ApplicationError as exc:  # already queued/running (e.g. started by hand): skip it this time
+                logger.info("catalog sync of %s/%s not queued: %s", instance.pk, market, exc.message)
     return runs
 
 
