@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bss.settings")
 
@@ -26,5 +27,10 @@ app.conf.beat_schedule = {
     "workspace.renewal_reminders": {
         "task": "storefront.workspace.tasks.renewal_reminders_task",
         "schedule": crontab(hour=7, minute=0),
+    },
+    # Monthly: Microsoft publishes the new catalog and price list on the 1st; sync the day after (setting), at night.
+    "catalog.sync_monthly": {
+        "task": "catalog.tasks.catalog_sync_monthly",
+        "schedule": crontab(day_of_month=settings.CATALOG_SYNC_DAY, hour=3, minute=0),
     },
 }
