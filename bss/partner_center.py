@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import redis
 from django.conf import settings
+from django.db import connection
 
 from bss.choices import Cloud
 from bss.models import PartnerCenterInstance
@@ -41,7 +42,10 @@ def cloud_for_instance(instance: PartnerCenterInstance) -> clouds.CloudInstance:
 def _shared_rate_limiter() -> RateLimiter:
     url = settings.PARTNER_CENTER_RATE_LIMIT_REDIS_URL
     if url:
-        return RedisTokenBucketLimiter(redis.Redis.from_url(url), key_prefix="cspbss:pc-ratelimit")
+        # Instance ids are unique within one database only: deployments (and test databases) sharing a Redis
+        # must not share budgets.
+        database = connection.settings_dict["NAME"]
+        return RedisTokenBucketLimiter(redis.Redis.from_url(url), key_prefix=f"cspbss:{database}:pc-ratelimit")
     return TokenBucketLimiter()
 
 
