@@ -156,22 +156,25 @@ def record_added(run: CatalogSyncRun, now: dt.datetime) -> None:
 
 
 def carry_forward_seen(run: CatalogSyncRun, previous: CatalogSyncRun, now: dt.datetime) -> None:
-    """Identical price sheet: what the previous run saw in it is seen again (no staging diff needed)."""
+    """Identical price sheet: the products the previous run saw in it are seen again (no staging diff needed).
+
+    Recorded at product level only: an identical sheet lists exactly the same SKUs, so SKU-level "last seen" (and
+    SKU-level discontinuation, see ``discontinue_unseen(skus=False)``) is left to the next run that reads a
+    different sheet. One set-based statement over the instance+market's products.
+    """
     p = {**_params(run, now), "prev": previous.pk}
     _exec(
         f"UPDATE {P} SET last_seen_run_id = %(run)s, last_seen_at = %(now)s WHERE instance_id = %(instance)s "
         "AND market = %(market)s AND last_seen_run_id = %(prev)s",
         p,
     )
-    _exec(
-        f"UPDATE {K} SET last_seen_run_id = %(run)s, last_seen_at = %(now)s WHERE last_seen_run_id = %(prev)s "
-        f"AND product_id IN (SELECT id FROM {P} WHERE instance_id = %(instance)s AND market = %(market)s)",
-        p,
-    )
 
 
-def discontinue_unseen(run: CatalogSyncRun, now: dt.datetime) -> None:
-    """Products/SKUs not seen by this run are discontinued (a file import only judges priced ones)."""
+def discontinue_unseen(run: CatalogSyncRun, now: dt.datetime, *, skus: bool = True) -> None:
+    """Products/SKUs not seen by this run are discontinued (a file import only judges priced ones).
+
+    ``skus=False`` (identical sheet, seen-marks carried forward at product level) judges products only.
+    """
     p = _params(run, now)
     priced_only = (
         f" AND EXISTS (SELECT 1 FROM {PR} c JOIN {K} kk ON kk.id = c.sku_id WHERE kk.product_id = pr.id "
@@ -202,6 +205,8 @@ def discontinue_unseen(run: CatalogSyncRun, now: dt.datetime) -> None:
         f"(SELECT product_id FROM {CH} WHERE run_id = %(run)s AND kind = %(kind_discontinued)s)",
         p,
     )
+    if not skus:
+        return
     # single SKUs gone from a product that is still sold
     sku_priced_only = (
         f" AND EXISTS (SELECT 1 FROM {PR} c WHERE c.sku_id = k.id AND c.is_current = %(true)s)"

@@ -32,7 +32,7 @@ from catalog.models import (
     Product,
     Sku,
 )
-from catalog.staging import PriceSheetError, Stager
+from catalog.staging import PriceSheetError, Stager, tune_for_bulk
 from partnercenter import errors as pc_errors
 
 logger = logging.getLogger(__name__)
@@ -287,6 +287,7 @@ def _apply(run: CatalogSyncRun, *, api_data: ApiCatalog | None, previous: Catalo
            shortcut: bool) -> None:
     # One writer per instance at a time.
     PartnerCenterInstance.objects.select_for_update().get(pk=run.instance_id)
+    tune_for_bulk()
     now = timezone.now().replace(microsecond=0)
     if api_data is not None:
         _apply_api_catalog(run, api_data, now)
@@ -296,7 +297,7 @@ def _apply(run: CatalogSyncRun, *, api_data: ApiCatalog | None, previous: Catalo
     else:
         diff.sheet_products_and_skus(run, now)
     diff.record_added(run, now)
-    diff.discontinue_unseen(run, now)
+    diff.discontinue_unseen(run, now, skus=not shortcut)
     if not shortcut:
         run.prices_written = diff.apply_prices(run, now)
     counts = {kind: 0 for kind in ChangeKind.values}

@@ -76,6 +76,13 @@ _DATE_RE_SQL = r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} [0-9]{1,2}:[0-9]{2}:[0-9]{2} ?(
 _NUM_RE_SQL = r"^-?[0-9]+(\.[0-9]+)?$"
 
 
+def tune_for_bulk() -> None:
+    """Give the current transaction room to sort/hash a whole price sheet in memory (PostgreSQL; no-op elsewhere)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+
+
 class PriceSheetError(ApplicationError):
     """The price sheet cannot be used; nothing of the run is applied."""
 
@@ -203,6 +210,7 @@ class Stager:
     # --- loaders -----------------------------------------------------------------------------------------
     def load_csv(self, stream: IO[bytes]) -> None:
         self.drop()
+        tune_for_bulk()
         first = stream.readline()
         self.digest.update(first)
         header_text = codecs.decode(first, "utf-8-sig").strip("\r\n")
@@ -217,6 +225,7 @@ class Stager:
     def load_rows(self, rows: Iterable[Any]) -> None:
         """Rows from ``partnercenter`` (``PriceSheetRow``); validated in Python."""
         self.drop()
+        tune_for_bulk()
         with connection.cursor() as cursor:
             cursor.execute(self._typed_ddl(STAGE_TYPED))
         self._insert_typed(self._typed_from_client(rows))
@@ -404,17 +413,35 @@ class Stager:
             f"ELSE {date.format(v=col('effective_end'))} END "
             f"AS effective_end FROM {STAGE_RAW}"
         )
-        self._dedupe(f"({select})")
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE_TYPED}")
+            cursor.execute(f"CREATE TEMP TABLE {STAGE_TYPED} AS {select}")
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE_RAW}")
+        self._dedupe(STAGE_TYPED)
 
     def _dedupe(self, source: str) -> None:
+        """Materialize the typed rows as ``catalog_stage``, one row per price key (latest start date wins).
+
+        Microsoft's sheets rarely repeat a key, so a hash aggregate first checks for duplicates; only then is the
+        (sorting) window-function pass paid for.
+        """
         columns = ", ".join(TYPED_COLUMNS)
+        key = "product_code, sku_code, term_duration, billing_cycle, currency, coalesce(tier_min, -1)"
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-            cursor.execute(
-                f"CREATE TEMP TABLE {STAGE} AS SELECT {columns} FROM (SELECT {columns}, ROW_NUMBER() OVER ("
-                "PARTITION BY product_code, sku_code, term_duration, billing_cycle, currency, coalesce(tier_min, -1) "
-                f"ORDER BY effective_start DESC, line_no DESC) AS rn FROM {source} src) d WHERE rn = 1"
-            )
+            if source == STAGE_TYPED:
+                cursor.execute(f"SELECT 1 FROM {STAGE_TYPED} GROUP BY {key} HAVING count(*) > 1 LIMIT 1")
+                duplicates = cursor.fetchone() is not None
+                if not duplicates:
+                    cursor.execute(f"ALTER TABLE {STAGE_TYPED} RENAME TO {STAGE}")
+            else:
+                duplicates = True
+            if duplicates:
+                cursor.execute(
+                    f"CREATE TEMP TABLE {STAGE} AS SELECT {columns} FROM (SELECT {columns}, ROW_NUMBER() OVER ("
+                    f"PARTITION BY {key} ORDER BY effective_start DESC, line_no DESC) AS rn FROM {source} src) d "
+                    "WHERE rn = 1"
+                )
             for table in (STAGE_RAW, STAGE_TYPED):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
             cursor.execute(f"SELECT count(*) FROM {STAGE}")
