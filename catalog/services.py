@@ -102,7 +102,7 @@ def catalog_sync_request(*, instance: PartnerCenterInstance, market: str, actor:
     running.
     """
     market = _check_market(instance, market)
-    PartnerCenterInstance.objects.select_for_update().filter(pk=instance.pk).first()
+    PartnerCenterInstance.objects.select_for_update(of=("self",)).filter(pk=instance.pk).first()
     _check_no_active_run(instance, market)
     run = CatalogSyncRun.objects.create(instance=instance, market=market, source=RunSource.PARTNER_CENTER,
                                         requested_by=actor if actor and actor.pk else None)
@@ -121,7 +121,7 @@ def pricesheet_import_request(
     another run of the same instance+market is queued or running.
     """
     market = _check_market(instance, market)
-    PartnerCenterInstance.objects.select_for_update().filter(pk=instance.pk).first()
+    PartnerCenterInstance.objects.select_for_update(of=("self",)).filter(pk=instance.pk).first()
     _check_no_active_run(instance, market)
     folder = Path(settings.MEDIA_ROOT) / "catalog_imports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -286,7 +286,7 @@ def _fail(run: CatalogSyncRun, message: str) -> CatalogSyncRun:
 def _apply(run: CatalogSyncRun, *, api_data: ApiCatalog | None, previous: CatalogSyncRun | None,
            shortcut: bool) -> None:
     # One writer per instance at a time.
-    PartnerCenterInstance.objects.select_for_update().get(pk=run.instance_id)
+    PartnerCenterInstance.objects.select_for_update(of=("self",)).get(pk=run.instance_id)
     tune_for_bulk()
     now = timezone.now().replace(microsecond=0)
     if api_data is not None:
@@ -443,7 +443,7 @@ def offer_publish(*, marketplace: Marketplace, sku: Sku, published: bool = True,
                                code="catalog_offer_wrong_catalog")
     if published and not sku.is_sellable:
         raise ApplicationError("A discontinued SKU cannot be published.", code="catalog_offer_discontinued")
-    offer, _ = Offer.objects.select_for_update().get_or_create(marketplace=marketplace, sku=sku)
+    offer, _ = Offer.objects.select_for_update(of=("self",)).get_or_create(marketplace=marketplace, sku=sku)
     before = {"is_published": offer.is_published}
     offer.is_published = published
     offer.published_at = timezone.now() if published else offer.published_at
@@ -494,7 +494,7 @@ def markup_rule_delete(*, rule: MarkupRule, actor: User | None) -> None:
 def marketplace_catalog_settings_set(
     *, marketplace: Marketplace, auto_publish_new: bool, actor: User | None
 ) -> MarketplaceCatalogSettings:
-    settings_row, _ = MarketplaceCatalogSettings.objects.select_for_update().get_or_create(marketplace=marketplace)
+    settings_row, _ = MarketplaceCatalogSettings.objects.select_for_update(of=("self",)).get_or_create(marketplace=marketplace)
     before = {"auto_publish_new": settings_row.auto_publish_new}
     settings_row.auto_publish_new = auto_publish_new
     settings_row.save()

@@ -176,7 +176,7 @@ def _order_place_atomic(
 ) -> Order:
     instance = marketplace.instance
     if customer is not None:
-        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        customer = Customer.objects.select_for_update(of=("self",)).get(pk=customer.pk)
     if mca is None and (customer is None or not mca_services.mca_on_record(customer=customer)):
         raise MCARequired(
             "The customer's acceptance of the Microsoft Customer Agreement must be on record before ordering: "
@@ -501,7 +501,7 @@ def order_pop_admin_credentials(*, order: Order, user: User) -> AdminCredentials
     """The new tenant's initial admin credentials, once: to the user who placed the order, then they are deleted."""
     if not user.is_authenticated or order.placed_by_id != user.pk:
         return None
-    held = InitialAdminCredentials.objects.select_for_update().filter(order=order).first()
+    held = InitialAdminCredentials.objects.select_for_update(of=("self",)).filter(order=order).first()
     if held is None:
         return None
     credentials = AdminCredentials(user_name=held.user_name, password=held.password, domain=order.tenant.default_domain)
@@ -913,7 +913,7 @@ def _apply_success(op: ProvisioningOperation, outcome: pipeline.Outcome) -> None
     kind = op.kind
     actor = op.created_by
     if kind in (OperationKind.CREATE_CUSTOMER, OperationKind.AWAIT_RELATIONSHIP):
-        tenant = MicrosoftTenant.objects.select_for_update().get(pk=op.tenant_id)
+        tenant = MicrosoftTenant.objects.select_for_update(of=("self",)).get(pk=op.tenant_id)
         before = snapshot(tenant, ["pc_customer_id", "default_domain", "relationship_status"])
         tenant.pc_customer_id = outcome.result["customer_id"]
         domain = (outcome.result.get("domain") or tenant.default_domain).lower()
@@ -1101,7 +1101,7 @@ def _release_dead_claim(operation_id: int, now: datetime) -> None:
     so the next run reads it back first; a read is simply retried."""
     with transaction.atomic():
         op = (
-            ProvisioningOperation.objects.select_for_update()
+            ProvisioningOperation.objects.select_for_update(of=("self",))
             .filter(pk=operation_id, status=OperationStatus.RUNNING, claimed_until__lt=now)
             .first()
         )

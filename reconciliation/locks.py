@@ -6,16 +6,18 @@ from reconciliation.models import Finding, ReconciliationRun
 
 def tenant_lock(tenant_id: int) -> MicrosoftTenant:
     """Serialises the checks of one tenant (two overlapping runs must not both upsert its findings)."""
-    return MicrosoftTenant.objects.select_for_update().get(pk=tenant_id)
+    return MicrosoftTenant.objects.select_for_update(of=("self",)).get(pk=tenant_id)
 
 
 def finding_lock(finding_id: int) -> Finding:
-    return Finding.objects.select_for_update().select_related("tenant", "customer", "run").get(pk=finding_id)
+    return (
+        Finding.objects.select_for_update(of=("self",)).select_related("tenant", "customer", "run").get(pk=finding_id)
+    )
 
 
 def subscription_lock(subscription_id: int) -> Subscription:
-    return Subscription.objects.select_for_update().get(pk=subscription_id)
+    return Subscription.objects.select_for_update(of=("self",)).get(pk=subscription_id)
 
 
 def run_lock(run_id: int) -> ReconciliationRun:
-    return ReconciliationRun.objects.select_for_update().get(pk=run_id)
+    return ReconciliationRun.objects.select_for_update(of=("self",)).get(pk=run_id)

@@ -488,7 +488,7 @@ def auto_apply_policy_set(*, actor: BssUser, kind: str, enabled: bool) -> AutoAp
             f"{FindingKind(kind).label if kind in FindingKind.values else kind} cannot be applied automatically.",
             code="not_auto_applicable",
         )
-    policy, _ = AutoApplyPolicy.objects.select_for_update().get_or_create(kind=kind)
+    policy, _ = AutoApplyPolicy.objects.select_for_update(of=("self",)).get_or_create(kind=kind)
     before = {"enabled": policy.enabled}
     policy.enabled, policy.updated_by = enabled, actor
     policy.save(update_fields=["enabled", "updated_by", "updated_at"])
@@ -539,7 +539,7 @@ def subscription_adopt_partner_center_values(
 @transaction.atomic
 def tenant_mark_relationship_removed(*, actor: BssUser | None, tenant: MicrosoftTenant, reason: str) -> MicrosoftTenant:
     """Record that Partner Center no longer relates the tenant to the partner (an orphan was confirmed)."""
-    tenant = MicrosoftTenant.objects.select_for_update().get(pk=tenant.pk)
+    tenant = MicrosoftTenant.objects.select_for_update(of=("self",)).get(pk=tenant.pk)
     before = {"relationship_status": tenant.relationship_status, "reason": reason}
     tenant.relationship_status = RelationshipStatus.REMOVED
     tenant.save(update_fields=["relationship_status", "updated_at"])
@@ -753,7 +753,7 @@ def finding_link(*, actor: BssUser, finding: Finding, subscription: Subscription
         before=before,
         after={"pc_subscription_id": target.pc_subscription_id, "finding": finding.pk},
     )
-    for other in missing.select_for_update():
+    for other in missing.select_for_update(of=("self",)):
         _finding_resolve(other, actor=actor, action="link", resolution=Resolution.LINKED, extra={})
     return _finding_resolve(
         finding, actor=actor, action="link", resolution=Resolution.LINKED, extra={"subscription_id": target.pk}

@@ -62,7 +62,7 @@ def _locked_cart(*, user: User, marketplace: Marketplace) -> Cart:
             Cart.objects.get_or_create(user=user, marketplace=marketplace)
     except IntegrityError:  # created concurrently by the user's other tab: fine, lock that one
         pass
-    return Cart.objects.select_for_update().get(user=user, marketplace=marketplace)
+    return Cart.objects.select_for_update(of=("self",)).get(user=user, marketplace=marketplace)
 
 
 @transaction.atomic
@@ -100,7 +100,7 @@ def cart_update_line(*, line: CartLine, quantity: int) -> CartLine:
     """Set a line's quantity (within the offer's limits; the offer must still be orderable)."""
     offer = _orderable_offer(marketplace=line.cart.marketplace, offer_id=line.offer_id)
     _check_quantity(offer=offer, quantity=quantity)
-    line = CartLine.objects.select_for_update().get(pk=line.pk)
+    line = CartLine.objects.select_for_update(of=("self",)).get(pk=line.pk)
     line.quantity = quantity
     line.save(update_fields=["quantity", "updated_at"])
     return line

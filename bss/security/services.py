@@ -127,7 +127,7 @@ def login_success_record(*, user: User, mfa: bool) -> None:
 @transaction.atomic
 def login_unlock(*, lockout: LoginLockout, actor: User) -> LoginLockout:
     """Lift a lock before it expires (staff action). The failures behind it stop counting."""
-    lockout = LoginLockout.objects.select_for_update().get(pk=lockout.pk)
+    lockout = LoginLockout.objects.select_for_update(of=("self",)).get(pk=lockout.pk)
     if lockout.unlocked_at is not None or lockout.locked_until <= timezone.now():
         raise ApplicationError("This lock is no longer in force.", code="lockout_not_active")
     before = {"locked_until": lockout.locked_until, "unlocked_at": None}
@@ -161,7 +161,7 @@ def totp_enrolment_start(*, user: User) -> TOTPDevice:
     """A not-yet-confirmed authenticator for this user (the same one again if enrolment is already under way).
 
     Not audited: nothing changes for the account until the user confirms a code (totp_enrolment_confirm)."""
-    device = TOTPDevice.objects.select_for_update().filter(user=user).first()
+    device = TOTPDevice.objects.select_for_update(of=("self",)).filter(user=user).first()
     if device is not None and device.is_confirmed:
         raise MFAStateError("An authenticator app is already set up for this account.")
     if device is None:
@@ -173,7 +173,7 @@ def totp_enrolment_start(*, user: User) -> TOTPDevice:
 def totp_enrolment_confirm(*, user: User, code: str) -> list[str]:
     """Confirm the pending authenticator with a current code; issue fresh recovery codes. Returns the codes in
     plaintext, the only time they exist outside the user's hands."""
-    device = TOTPDevice.objects.select_for_update().filter(user=user).first()
+    device = TOTPDevice.objects.select_for_update(of=("self",)).filter(user=user).first()
     if device is None:
         raise MFAStateError("Start the set-up again: no authenticator is waiting for confirmation.")
     if device.is_confirmed:
@@ -206,7 +206,7 @@ class SecondFactorResult:
 def mfa_verify(*, user: User, code: str) -> SecondFactorResult:
     """Check a code from the authenticator (each accepted once) or an unused recovery code (then spent, audited).
     Raises InvalidSecondFactor; the caller counts the failure (login_failure_record) outside this transaction."""
-    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed_at__isnull=False).first()
+    device = TOTPDevice.objects.select_for_update(of=("self",)).filter(user=user, confirmed_at__isnull=False).first()
     if device is None:
         raise MFAStateError("No authenticator app is set up for this account.")
     compact = "".join(code.split())
@@ -218,7 +218,7 @@ def mfa_verify(*, user: User, code: str) -> SecondFactorResult:
         device.save(update_fields=["last_used_step"])
         return SecondFactorResult(method="totp", device_id=device.pk)
     recovery = (
-        RecoveryCode.objects.select_for_update()
+        RecoveryCode.objects.select_for_update(of=("self",))
         .filter(user=user, code_hash=_recovery_hash(compact), used_at__isnull=True)
         .first()
     )
@@ -253,7 +253,7 @@ def mfa_reset(*, user: User, actor: User) -> None:
     """Remove the user's authenticator and recovery codes: by staff for someone who lost their phone (the user
     must enrol again at next sign-in, and sessions that relied on the old device end), or by the user themself
     where MFA is optional."""
-    device = TOTPDevice.objects.select_for_update().filter(user=user).first()
+    device = TOTPDevice.objects.select_for_update(of=("self",)).filter(user=user).first()
     if device is None or not device.is_confirmed:
         raise MFAStateError(f"{user.get_username()} has no authenticator app set up.")
     codes_left = RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
@@ -303,7 +303,7 @@ def _recovery_hash(code: str) -> str:
 def reseller_mfa_policy_set(*, reseller: Reseller, mfa_required: bool, actor: User) -> ResellerMFAPolicy:
     """Require (or stop requiring) a second factor for every user of the reseller. Users already signed in
     without one are sent to enrolment on their next page."""
-    policy, _ = ResellerMFAPolicy.objects.select_for_update().get_or_create(reseller=reseller)
+    policy, _ = ResellerMFAPolicy.objects.select_for_update(of=("self",)).get_or_create(reseller=reseller)
     before = {"mfa_required": policy.mfa_required}
     if policy.mfa_required != mfa_required:
         policy.mfa_required = mfa_required

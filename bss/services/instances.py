@@ -82,7 +82,7 @@ def instance_update(
     **fields: Any,
 ) -> PartnerCenterInstance:
     """Update settings; a secret passed as None keeps the stored one, "" clears it."""
-    locked = PartnerCenterInstance.objects.select_for_update().get(pk=instance.pk)
+    locked = PartnerCenterInstance.objects.select_for_update(of=("self",)).get(pk=instance.pk)
     before = {**snapshot(locked, INSTANCE_FIELDS), **_secret_state(locked)}
     for name, value in fields.items():
         if name not in INSTANCE_FIELDS:
@@ -104,7 +104,7 @@ def instance_update(
 def instance_store_rotated_refresh_token(*, instance_id: int, refresh_token: str) -> None:
     """Called by the token provider when Entra ID rotates the App+User refresh token; keeps the newest one."""
     with transaction.atomic():
-        instance = PartnerCenterInstance.objects.select_for_update().get(pk=instance_id)
+        instance = PartnerCenterInstance.objects.select_for_update(of=("self",)).get(pk=instance_id)
         instance.refresh_token = refresh_token
         # Not secrets_changed_at: that records an admin's change, and rotation happens on every redemption.
         instance.save(update_fields=["refresh_token"])

@@ -318,7 +318,7 @@ def order_create(
 @transaction.atomic
 def order_set_status(*, order: Order, status: str, actor: User | None = None, reason: str = "") -> Order:
     """Move the order to `status` if the transition table allows it (a no-op if it is there already); audited."""
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
     if order.status == status:
         return order
     if status not in ORDER_TRANSITIONS.get(order.status, set()):

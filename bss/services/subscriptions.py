@@ -23,7 +23,7 @@ def _status(value: str | None) -> str:
 
 
 def _locked(subscription: Subscription) -> Subscription:
-    return Subscription.objects.select_for_update().get(pk=subscription.pk)
+    return Subscription.objects.select_for_update(of=("self",)).get(pk=subscription.pk)
 
 
 def _sync_dates(sub: Subscription, pc: PCSubscription) -> list[str]:

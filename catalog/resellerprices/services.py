@@ -27,7 +27,7 @@ def reseller_price_rule_set(
         raise ApplicationError("Only tenant resellers have their own price list.", code="tier2_not_tenant")
     if percent is None or percent < Decimal("-100"):
         raise ApplicationError("Give a percentage of at least -100.", code="tier2_percent_invalid")
-    rule = ResellerPriceRule.objects.select_for_update().filter(reseller=reseller, sku=sku).first()
+    rule = ResellerPriceRule.objects.select_for_update(of=("self",)).filter(reseller=reseller, sku=sku).first()
     before = None if rule is None else {"percent": rule.percent}
     if rule is None:
         rule = ResellerPriceRule(reseller=reseller, sku=sku, percent=percent)

@@ -99,7 +99,7 @@ def _transition(run: ImportRun, to: str) -> None:
 
 
 def _locked_run(run_id: int) -> ImportRun:
-    return ImportRun.objects.select_for_update().select_related("instance", "started_by").get(pk=run_id)
+    return ImportRun.objects.select_for_update(of=("self",)).select_related("instance", "started_by").get(pk=run_id)
 
 
 # --- starting, retrying, selecting ---------------------------------------------------------------------------
@@ -185,7 +185,7 @@ def import_reseller_map(
     locked = _locked_run(run.pk)
     if locked.status != RunStatus.READY:
         raise ApplicationError("Resellers can be mapped only while the preview is ready.", code="not_ready")
-    row = ImportReseller.objects.select_for_update().get(run=locked, partner_id=partner_id)
+    row = ImportReseller.objects.select_for_update(of=("self",)).get(run=locked, partner_id=partner_id)
     if row.action == ResellerAction.MATCHED:
         raise ApplicationError(
             f"Partner ID {partner_id} already matches BSS reseller {row.reseller}.", code="reseller_matched"
@@ -628,7 +628,7 @@ def import_run_execute(*, run_id: int, batch_size: int = IMPORT_BATCH_SIZE) -> b
 def _item_finish(run: ImportRun, item: ImportItem, outcome: str, reason: str, customer: Customer | None = None) -> None:
     """Record a customer's outcome (once) with its report row and the run's counters."""
     with transaction.atomic():
-        locked = ImportItem.objects.select_for_update().get(pk=item.pk)
+        locked = ImportItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
         if locked.outcome:
             return
         _item_set_outcome(run, locked, outcome, reason, customer, counts_as_done=locked.selected)
@@ -669,7 +669,7 @@ def _import_item(run: ImportRun, item: ImportItem, fetched: _Fetched) -> None:
     instance = run.instance
     actor = run.started_by
     with transaction.atomic():
-        item = ImportItem.objects.select_for_update().get(pk=item.pk)
+        item = ImportItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
         if item.outcome:
             return  # redelivered task: already done
         rows: list[ImportResultRow] = []
@@ -856,7 +856,11 @@ def _customer_fields(pc_customer: PcCustomer | None) -> dict[str, str]:
 
 def _reseller_for(run: ImportRun, item: ImportItem, provider: Reseller, rows: list[ImportResultRow]) -> Reseller:
     """The BSS reseller of an indirect reseller's customer: matched, mapped, or created now as a light reseller."""
-    mapping = ImportReseller.objects.select_for_update().filter(run=run, partner_id=item.reseller_partner_id).first()
+    mapping = (
+        ImportReseller.objects.select_for_update(of=("self",))
+        .filter(run=run, partner_id=item.reseller_partner_id)
+        .first()
+    )
     if mapping is not None and mapping.reseller is not None:
         return mapping.reseller
     existing = Reseller.objects.filter(partner_id=item.reseller_partner_id).first()

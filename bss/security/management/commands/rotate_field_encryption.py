@@ -62,7 +62,7 @@ class Command(BaseCommand):
         for pk in pks:
             with transaction.atomic():
                 row = (
-                    manager.select_for_update()
+                    manager.select_for_update(of=("self",))
                     .filter(pk=pk)
                     .annotate(_ciphertext=raw)
                     .values_list("_ciphertext", flat=True)
