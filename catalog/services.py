@@ -494,7 +494,9 @@ def markup_rule_delete(*, rule: MarkupRule, actor: User | None) -> None:
 def marketplace_catalog_settings_set(
     *, marketplace: Marketplace, auto_publish_new: bool, actor: User | None
 ) -> MarketplaceCatalogSettings:
-    settings_row, _ = MarketplaceCatalogSettings.objects.select_for_update(of=("self",)).get_or_create(marketplace=marketplace)
+    settings_row, _ = MarketplaceCatalogSettings.objects.select_for_update(of=("self",)).get_or_create(
+        marketplace=marketplace
+    )
     before = {"auto_publish_new": settings_row.auto_publish_new}
     settings_row.auto_publish_new = auto_publish_new
     settings_row.save()
