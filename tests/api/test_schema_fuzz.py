@@ -4,12 +4,26 @@ Bounded and deterministic: a fixed number of examples per operation, derandomize
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from bss.api.keys import api_key_create
 from bss.wsgi import application
 from tests.factories.bss import MarketplaceFactory, ResellerUserFactory, SubscriptionFactory
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Requests go through the WSGI app directly (not Django's test client), so Django would close "old"
+    connections at each request's start and end, including the test's own transaction on PostgreSQL. Django's
+    test client disconnects these handlers for the same reason."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import redis
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from bss.celery import app as celery_app
 from bss.choices import OrderStatus
@@ -76,6 +77,9 @@ def producer_on(queue: str, url: str):
 
 
 def _forget_connections() -> None:
+    # kombu keeps a process-wide registry of connection pools keyed by broker URL; a pool closed here must leave
+    # that registry too, or the next producer for the same URL gets "Acquire on closed pool".
+    kombu_pools.reset()
     if celery_app._pool is not None:
         celery_app._pool.force_close_all()
     celery_app._pool = None
