@@ -5,6 +5,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bss.api.keys import api_key_create
+from bss.api.models import IdempotencyRecord
 from bss.models import Order, Subscription
 from catalog.models import Sku
 from catalog.services import catalog_sync_run, offer_publish
@@ -119,3 +120,49 @@ def test_a_plan_the_marketplace_does_not_sell_is_refused(shop):
     response = api.post("/api/v1/orders/place/", body, format="json", HTTP_IDEMPOTENCY_KEY="order-3")
     assert response.status_code == 400 and response.json()["code"] == "plan_not_available"
     assert not Order.objects.exists()
+
+
+def test_every_subscription_action_returns_its_operation(shop, pc_sim, django_capture_on_commit_callbacks):
+    api = _api_for(shop)
+    [offer] = api.get("/api/v1/catalog/offers/").json()["offers"]
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(
+            "/api/v1/orders/place/",
+            _order_body(offer["offer_id"], prefix="apiactions"),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="order-actions",
+        )
+    subscription = Subscription.objects.get()
+    partner = pc_sim.app.state.partner(pc_sim.partners.direct.tenant_id)
+
+    def act(action, body=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post(f"/api/v1/subscriptions/{subscription.pk}/{action}/", body or {}, format="json")
+        assert response.status_code == 202, response.json()
+        assert api.get(f"/api/v1/operations/{response.json()['id']}/").json()["status"] == "succeeded"
+        subscription.refresh_from_db()
+        return partner.subscriptions[subscription.pc_subscription_id]
+
+    assert act("suspend").status == "suspended" and subscription.status == "suspended"
+    assert act("reactivate").status == "active" and subscription.status == "active"
+    assert act("auto-renew", {"enabled": False}).auto_renew is False and subscription.auto_renew is False
+    assert act("cancel").status == "deleted" and subscription.status == "deleted"
+
+    refused = api.post(f"/api/v1/subscriptions/{subscription.pk}/suspend/", {}, format="json")
+    assert refused.status_code == 400 and refused.json()["code"] == "subscription_change_refused"
+
+
+def test_a_duplicate_arriving_while_the_first_is_still_running_gets_409(shop):
+    api = _api_for(shop)
+    [offer] = api.get("/api/v1/catalog/offers/").json()["offers"]
+    body = _order_body(offer["offer_id"], prefix="apiconcurrent")
+    first = api.post("/api/v1/orders/place/", body, format="json", HTTP_IDEMPOTENCY_KEY="order-x")
+    assert first.status_code == 201
+    # The same request, still in flight from another connection: its record has no response yet.
+    record = IdempotencyRecord.objects.get(key="order-x")
+    IdempotencyRecord.objects.create(
+        owner=record.owner, key="order-y", method="POST", path=record.path, request_hash=record.request_hash
+    )
+    duplicate = api.post("/api/v1/orders/place/", body, format="json", HTTP_IDEMPOTENCY_KEY="order-y")
+    assert duplicate.status_code == 409 and duplicate.json()["code"] == "idempotent_request_in_progress"
+    assert Order.objects.count() == 1
