@@ -209,35 +209,6 @@ class _MsalProviderBase:
 class AppOnlyTokenProvider(_MsalProviderBase):
     """Client-credentials (app-only) tokens."""
 
-    def __init__(
-        self,
-        *,
-        client_id: str,
-        client_secret: str,
-        authority: str,
-        scope: str,
-        ca_bundle: str | None = None,
-        validate_authority: bool | None = None,
-        http_session: requests.Session | None = None,
-        timeout: tuple[float, float] = (5.0, 30.0),
-        refresh_margin: float = 300.0,
-        clock: Callable[[], float] = time.monotonic,
-        msal_app: Any = None,
-    ) -> None:
-        super().__init__(
-            client_id=client_id,
-            client_secret=client_secret,
-            authority=authority,
-            scope=scope,
-            ca_bundle=ca_bundle,
-            validate_authority=validate_authority,
-            http_session=http_session,
-            timeout=timeout,
-            refresh_margin=refresh_margin,
-            clock=clock,
-            msal_app=msal_app,
-        )
-
     @classmethod
     def for_cloud(
         cls,
