@@ -213,9 +213,14 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # --- Celery -------------------------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 CELERY_TIMEZONE = TIME_ZONE
+# Redis redelivers an unacknowledged message after this; no task countdown may exceed it (long waits are rows
+# with a due time picked up by a periodic task instead).
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+CELERY_MAX_COUNTDOWN = CELERY_VISIBILITY_TIMEOUT // 2
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 else:
     # Embedded default: kombu's filesystem transport needs no broker process; `make demo` runs one worker on it.
     _queue_dir = VAR_DIR / "celery" / "queue"
@@ -232,12 +237,6 @@ else:
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Redis redelivers an unacknowledged message after this; no task countdown may exceed it (long waits are rows
-# with a due time picked up by a periodic task instead).
-CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
-CELERY_MAX_COUNTDOWN = CELERY_VISIBILITY_TIMEOUT // 2
-if REDIS_URL:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
