@@ -6,14 +6,27 @@ adds a row and retires the previous one (``is_current``). Offer = a SKU publishe
 turns cost into sale price. CatalogSyncRun + CatalogChange are the change report of each sync/import.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 
 from bss.models.base import TimestampedModel
 from catalog.choices import ChangeKind, Lifecycle, MarkupKind, RunSource, RunStage, RunStatus
 
 MONEY = {"max_digits": 20, "decimal_places": 6}
+
+#: References among the tables a catalog sync writes in bulk (Product, Sku, Price, CatalogChange and their run
+#: pointers) carry no database constraint: PostgreSQL checks a foreign key row by row at commit (about 3 us each),
+#: which cost more than loading the whole price sheet. These rows are written only by ``catalog.diff`` and
+#: ``catalog.firstload``, in one transaction under the instance lock, with ids taken from the parent rows
+#: themselves; nothing deletes them except the ORM, which applies ``on_delete`` itself. References from the rest of
+#: the BSS into the catalog (offers, markup rules) and from the catalog to its instance keep their constraints.
+#: ``catalog.selectors.catalog_orphans`` counts rows whose parent is missing (expected: none; tested).
+BULK_REFERENCE = {"db_constraint": False, "db_index": False}
+RUN_POINTER = {"null": True, "blank": True, "on_delete": models.SET_NULL, **BULK_REFERENCE}
 
 
 class CatalogSyncRun(TimestampedModel):
@@ -55,7 +68,9 @@ class CatalogSyncRun(TimestampedModel):
 
 
 class Product(TimestampedModel):
-    instance = models.ForeignKey("bss.PartnerCenterInstance", on_delete=models.PROTECT, related_name="products")
+    # indexed by catalog_product_unique (instance, market, product_id)
+    instance = models.ForeignKey("bss.PartnerCenterInstance", on_delete=models.PROTECT, related_name="products",
+                                 db_index=False)
     market = models.CharField(max_length=2)
     product_id = models.CharField(max_length=40, help_text="Partner Center product id")
     title = models.CharField(max_length=255)
@@ -69,12 +84,9 @@ class Product(TimestampedModel):
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     discontinued_at = models.DateTimeField(null=True, blank=True)
-    last_seen_run = models.ForeignKey(
-        CatalogSyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    first_seen_run = models.ForeignKey(
-        CatalogSyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    # Run pointers are bookkeeping written by the set-based sync for every row it touches; see RUN_POINTER.
+    last_seen_run = models.ForeignKey(CatalogSyncRun, related_name="+", **RUN_POINTER)
+    first_seen_run = models.ForeignKey(CatalogSyncRun, related_name="+", **RUN_POINTER)
 
     class Meta:
         ordering = ["title"]
@@ -87,7 +99,8 @@ class Product(TimestampedModel):
 
 
 class Sku(TimestampedModel):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
+    # indexed by catalog_sku_unique (product, sku_id)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus", **BULK_REFERENCE)
     sku_id = models.CharField(max_length=20)
     title = models.CharField(max_length=255)
     description = models.TextField(blank=True)
@@ -102,12 +115,9 @@ class Sku(TimestampedModel):
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     discontinued_at = models.DateTimeField(null=True, blank=True)
-    last_seen_run = models.ForeignKey(
-        CatalogSyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    first_seen_run = models.ForeignKey(
-        CatalogSyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    # Run pointers are bookkeeping written by the set-based sync for every row it touches; see RUN_POINTER.
+    last_seen_run = models.ForeignKey(CatalogSyncRun, related_name="+", **RUN_POINTER)
+    first_seen_run = models.ForeignKey(CatalogSyncRun, related_name="+", **RUN_POINTER)
 
     class Meta:
         ordering = ["product__title", "sku_id"]
@@ -143,7 +153,8 @@ class Availability(TimestampedModel):
 class Price(models.Model):
     """One price-sheet price; the current one per key has ``is_current``; older ones are history."""
 
-    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="prices")
+    # current prices by SKU: catalog_price_one_current_per_key; history is read with its SKU's current rows
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="prices", **BULK_REFERENCE)
     term_duration = models.CharField(max_length=4)
     billing_cycle = models.CharField(max_length=16)
     currency = models.CharField(max_length=3)
@@ -154,11 +165,18 @@ class Price(models.Model):
     effective_start = models.DateTimeField()
     effective_end = models.DateTimeField(null=True, blank=True)
     is_current = models.BooleanField(default=True)
-    run = models.ForeignKey(CatalogSyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    run = models.ForeignKey(CatalogSyncRun, related_name="+", **RUN_POINTER)
 
     class Meta:
         ordering = ["sku", "term_duration", "billing_cycle", "currency", "-effective_start"]
-        indexes = [models.Index(fields=["sku", "is_current"], name="catalog_price_sku_current")]
+        constraints = [
+            # One current price per price key; also the index behind "current prices of these SKUs".
+            models.UniqueConstraint(
+                F("sku"), F("term_duration"), F("billing_cycle"), F("currency"),
+                Coalesce(F("tier_min"), Value(Decimal(-1)), output_field=models.DecimalField(**MONEY)),
+                condition=Q(is_current=True), name="catalog_price_one_current_per_key",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sku_id} {self.term_duration}/{self.billing_cycle} {self.unit_price} {self.currency}"
@@ -167,10 +185,10 @@ class Price(models.Model):
 class CatalogChange(models.Model):
     """One line of a run's change report."""
 
-    run = models.ForeignKey(CatalogSyncRun, on_delete=models.CASCADE, related_name="changes")
+    run = models.ForeignKey(CatalogSyncRun, on_delete=models.CASCADE, related_name="changes", **BULK_REFERENCE)
     kind = models.CharField(max_length=16, choices=ChangeKind.choices)
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
-    sku = models.ForeignKey(Sku, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", **BULK_REFERENCE)
+    sku = models.ForeignKey(Sku, null=True, blank=True, on_delete=models.CASCADE, related_name="+", **BULK_REFERENCE)
     term_duration = models.CharField(max_length=4, blank=True)
     billing_cycle = models.CharField(max_length=16, blank=True)
     currency = models.CharField(max_length=3, blank=True)

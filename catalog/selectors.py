@@ -171,3 +171,18 @@ def subscriptions_on_discontinued_skus(instance: PartnerCenterInstance) -> Query
         if (s.pc_product_id, s.pc_sku_id) in pairs
     ]
     return Subscription.objects.filter(pk__in=ids)
+
+
+def catalog_orphans() -> dict[str, int]:
+    """Rows of the bulk-synced catalog tables whose parent row is missing (see ``catalog.models.BULK_REFERENCE``).
+
+    Those references carry no database constraint, so this is the check that they hold: every count is 0.
+    """
+    return {
+        "skus without product": Sku.objects.exclude(product_id__in=Product.objects.values("pk")).count(),
+        "prices without SKU": Price.objects.exclude(sku_id__in=Sku.objects.values("pk")).count(),
+        "changes without run": CatalogChange.objects.exclude(run_id__in=CatalogSyncRun.objects.values("pk")).count(),
+        "changes without product": CatalogChange.objects.exclude(product_id__in=Product.objects.values("pk")).count(),
+        "changes without SKU": CatalogChange.objects.filter(sku_id__isnull=False)
+        .exclude(sku_id__in=Sku.objects.values("pk")).count(),
+    }
