@@ -84,3 +84,25 @@ KNOWN_CURRENCIES: frozenset[str] = frozenset(
         "ARS", "CLP", "COP", "PEN", "ZAR", "AED", "SAR", "QAR", "ILS", "TRY", "EGP", "NGN", "KES", "UAH",
     }
 )
+
+
+#: Display family of a product by its title: first needle contained in the title wins (API sync and price sheets).
+PRODUCT_FAMILIES: tuple[tuple[str, str], ...] = (
+    ("Dynamics 365", "Dynamics 365"), ("Office 365", "Office 365"), ("Microsoft Teams", "Teams"),
+    ("Copilot", "Copilot"), ("Azure", "Azure"), ("Windows 365", "Windows 365"), ("Power ", "Power Platform"),
+    ("Visio", "Visio"), ("Exchange", "Exchange"), ("Entra", "Security & Identity"),
+    ("Defender", "Security & Identity"), ("Project", "Project"), ("Microsoft 365", "Microsoft 365"),
+)
+
+
+def family_for_title(title: str) -> str:
+    for needle, family in PRODUCT_FAMILIES:
+        if needle in title:
+            return family
+    return "Other"
+
+
+def family_sql(expression: str) -> str:
+    """``family_for_title`` as a SQL CASE over ``expression`` (needles are plain words: no LIKE wildcards)."""
+    whens = " ".join(f"WHEN {expression} LIKE '%%{needle}%%' THEN '{family}'" for needle, family in PRODUCT_FAMILIES)
+    return f"CASE {whens} ELSE 'Other' END"

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import connection
 
 from bss.models import MicrosoftTenant, Subscription
-from catalog.choices import ChangeKind, Lifecycle, RunSource
+from catalog.choices import ChangeKind, Lifecycle, RunSource, family_sql
 from catalog.models import CatalogChange, CatalogSyncRun, Price, Product, Sku
 from catalog.staging import STAGE
 
@@ -29,15 +29,6 @@ _KEY = (
     "c.term_duration = s.term_duration AND c.billing_cycle = s.billing_cycle AND c.currency = s.currency "
     "AND coalesce(c.tier_min, -1) = coalesce(s.tier_min, -1)"
 )
-
-FAMILY_SQL = (
-    "CASE WHEN {t} LIKE 'Dynamics 365%%' THEN 'Dynamics 365' WHEN {t} LIKE 'Office 365%%' THEN 'Office 365' "
-    "WHEN {t} LIKE 'Microsoft Teams%%' THEN 'Teams' WHEN {t} LIKE '%%Copilot%%' THEN 'Copilot' "
-    "WHEN {t} LIKE 'Windows 365%%' THEN 'Windows 365' WHEN {t} LIKE 'Power %%' THEN 'Power Platform' "
-    "WHEN {t} LIKE 'Project%%' THEN 'Project' WHEN {t} LIKE 'Microsoft Defender%%' THEN 'Security & Identity' "
-    "WHEN {t} LIKE 'Microsoft 365%%' THEN 'Microsoft 365' ELSE 'Other' END"
-)
-
 
 def _exec(sql: str, params: dict[str, Any]) -> int:
     with connection.cursor() as cursor:
@@ -79,17 +70,7 @@ def sheet_products_and_skus(run: CatalogSyncRun, now: dt.datetime) -> None:
         f"AND product_id IN (SELECT product_code FROM {STAGE})",
         p,
     )
-    family = FAMILY_SQL.format(t="max(s.product_title)")
-    _exec(
-        f"INSERT INTO {P} (instance_id, market, product_id, title, description, product_type, family, segment, "
-        "is_addon, publisher, lifecycle, first_seen_at, last_seen_at, last_seen_run_id, first_seen_run_id, "
-        "created_at, updated_at) "
-        f"SELECT %(instance)s, %(market)s, s.product_code, max(s.product_title), '', 'OnlineServicesNCE', {family}, "
-        "'', %(false)s, max(s.publisher), %(active)s, %(now)s, %(now)s, %(run)s, %(run)s, %(now)s, %(now)s "
-        f"FROM {STAGE} s WHERE NOT EXISTS (SELECT 1 FROM {P} pr WHERE pr.instance_id = %(instance)s "
-        "AND pr.market = %(market)s AND pr.product_id = s.product_code) GROUP BY s.product_code",
-        p,
-    )
+    insert_new_products(run, now)
     _exec(
         f"UPDATE {P} SET last_seen_run_id = %(run)s, last_seen_at = %(now)s WHERE instance_id = %(instance)s "
         f"AND market = %(market)s AND product_id IN (SELECT product_code FROM {STAGE}) "
@@ -115,22 +96,42 @@ def sheet_products_and_skus(run: CatalogSyncRun, now: dt.datetime) -> None:
         f"WHERE x.product_pk = {K}.product_id AND x.sku_code = {K}.sku_id)",
         p,
     )
-    _exec(
-        f"INSERT INTO {K} (product_id, sku_id, title, description, min_quantity, max_quantity, is_trial, segment, "
-        "is_addon, prerequisite_skus, supported_billing_cycles, lifecycle, first_seen_at, last_seen_at, "
-        "last_seen_run_id, first_seen_run_id, created_at, updated_at) "
-        "SELECT pr.id, s.sku_code, max(s.sku_title), max(s.sku_description), 1, 0, %(false)s, '', %(false)s, "
-        f"'[]', '[]', %(active)s, %(now)s, %(now)s, %(run)s, %(run)s, %(now)s, %(now)s FROM {STAGE} s JOIN {P} pr "
-        "ON pr.instance_id = %(instance)s AND pr.market = %(market)s AND pr.product_id = s.product_code "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {K} k WHERE k.product_id = pr.id AND k.sku_id = s.sku_code) "
-        "GROUP BY pr.id, s.sku_code",
-        p,
-    )
+    insert_new_skus(run, now)
     _exec(
         f"UPDATE {K} SET last_seen_run_id = %(run)s, last_seen_at = %(now)s WHERE "
         "(last_seen_run_id IS NULL OR last_seen_run_id <> %(run)s) AND EXISTS "
         f"(SELECT 1 FROM ({sku_of_stage}) x WHERE x.product_pk = {K}.product_id AND x.sku_code = {K}.sku_id)",
         p,
+    )
+
+
+def insert_new_products(run: CatalogSyncRun, now: dt.datetime, source: str = STAGE) -> None:
+    """Create the products of ``source`` (staged rows, or one batch of a first import) this catalog lacks."""
+    family = family_sql("max(s.product_title)")
+    _exec(
+        f"INSERT INTO {P} (instance_id, market, product_id, title, description, product_type, family, segment, "
+        "is_addon, publisher, lifecycle, first_seen_at, last_seen_at, last_seen_run_id, first_seen_run_id, "
+        "created_at, updated_at) "
+        f"SELECT %(instance)s, %(market)s, s.product_code, max(s.product_title), '', 'OnlineServicesNCE', {family}, "
+        "'', %(false)s, max(s.publisher), %(active)s, %(now)s, %(now)s, %(run)s, %(run)s, %(now)s, %(now)s "
+        f"FROM {source} s WHERE NOT EXISTS (SELECT 1 FROM {P} pr WHERE pr.instance_id = %(instance)s "
+        "AND pr.market = %(market)s AND pr.product_id = s.product_code) GROUP BY s.product_code",
+        _params(run, now),
+    )
+
+
+def insert_new_skus(run: CatalogSyncRun, now: dt.datetime, source: str = STAGE) -> None:
+    """Create the SKUs of ``source`` this catalog lacks (their products exist: ``insert_new_products`` first)."""
+    _exec(
+        f"INSERT INTO {K} (product_id, sku_id, title, description, min_quantity, max_quantity, is_trial, segment, "
+        "is_addon, prerequisite_skus, supported_billing_cycles, lifecycle, first_seen_at, last_seen_at, "
+        "last_seen_run_id, first_seen_run_id, created_at, updated_at) "
+        "SELECT pr.id, s.sku_code, max(s.sku_title), max(s.sku_description), 1, 0, %(false)s, '', %(false)s, "
+        f"'[]', '[]', %(active)s, %(now)s, %(now)s, %(run)s, %(run)s, %(now)s, %(now)s FROM {source} s JOIN {P} pr "
+        "ON pr.instance_id = %(instance)s AND pr.market = %(market)s AND pr.product_id = s.product_code "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {K} k WHERE k.product_id = pr.id AND k.sku_id = s.sku_code) "
+        "GROUP BY pr.id, s.sku_code",
+        _params(run, now),
     )
 
 

@@ -20,8 +20,8 @@ from django.utils import timezone
 from bss.exceptions import ApplicationError
 from bss.models import Marketplace, PartnerCenterInstance, User
 from bss.services.audit import audit_record
-from catalog import diff
-from catalog.choices import ChangeKind, Lifecycle, MarkupKind, RunSource, RunStage, RunStatus
+from catalog import diff, firstload
+from catalog.choices import ChangeKind, Lifecycle, MarkupKind, RunSource, RunStage, RunStatus, family_for_title
 from catalog.models import (
     Availability,
     CatalogChange,
@@ -39,20 +39,6 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_KEY = "catalog:run-progress:{}"
 API_VIEWS = ("OnlineServices", "MicrosoftAzure")
-_FAMILIES = (
-    ("Dynamics 365", "Dynamics 365"), ("Office 365", "Office 365"), ("Microsoft Teams", "Teams"),
-    ("Copilot", "Copilot"), ("Azure", "Azure"), ("Windows 365", "Windows 365"), ("Power ", "Power Platform"),
-    ("Visio", "Visio"), ("Exchange", "Exchange"), ("Entra", "Security & Identity"),
-    ("Defender", "Security & Identity"), ("Project", "Project"), ("Microsoft 365", "Microsoft 365"),
-)
-
-
-def family_for_title(title: str) -> str:
-    for needle, family in _FAMILIES:
-        if needle in title:
-            return family
-    return "Other"
-
 
 # --- run requests --------------------------------------------------------------------------------------
 
@@ -223,7 +209,7 @@ def catalog_run_execute(*, run_id: int, allow_shortcut: bool = True) -> CatalogS
     stager = Stager(market=run.market, progress=lambda rows: _set_progress(run, rows=rows))
     api_data: ApiCatalog | None = None
     previous = _last_applied(run)
-    shortcut = False
+    shortcut = direct = False
     try:
         if run.source == RunSource.PARTNER_CENTER:
             from bss.partner_center import get_client
@@ -239,13 +225,17 @@ def catalog_run_execute(*, run_id: int, allow_shortcut: bool = True) -> CatalogS
             _set_progress(run, stage=RunStage.READING_PRICES, db=True)
             run.content_digest = _file_digest(run.file_path)
             if not (allow_shortcut and previous and previous.content_digest == run.content_digest):
-                with open(run.file_path, "rb") as fh, transaction.atomic():
-                    stager.load_csv(fh)
+                # An empty catalog has nothing to compare with: the first import streams straight in (in _apply).
+                direct = firstload.is_first_import(run)
+                if not direct:
+                    with open(run.file_path, "rb") as fh, transaction.atomic():
+                        stager.load_csv(fh)
         shortcut = bool(allow_shortcut and previous is not None and previous.content_digest == run.content_digest)
-        _set_progress(run, stage=RunStage.APPLYING, rows=stager.rows_read or previous_rows(previous, shortcut),
-                      db=True)
+        if not direct:
+            _set_progress(run, stage=RunStage.APPLYING, rows=stager.rows_read or previous_rows(previous, shortcut),
+                          db=True)
         with transaction.atomic():
-            _apply(run, api_data=api_data, previous=previous, shortcut=shortcut)
+            _apply(run, api_data=api_data, previous=previous, shortcut=shortcut, direct=direct, stager=stager)
     except (PriceSheetError, ApplicationError, pc_errors.PartnerCenterError, OSError) as exc:
         return _fail(run, _describe(exc))
     except Exception as exc:
@@ -284,21 +274,41 @@ def _fail(run: CatalogSyncRun, message: str) -> CatalogSyncRun:
 
 
 def _apply(run: CatalogSyncRun, *, api_data: ApiCatalog | None, previous: CatalogSyncRun | None,
-           shortcut: bool) -> None:
+           shortcut: bool, direct: bool = False, stager: Stager | None = None) -> None:
+    """Apply the run in the caller's transaction.
+
+    ``direct``: a price-list file into an empty catalog, loaded here by ``catalog.firstload`` (no staging); it
+    falls back to staging + diff when the catalog is no longer empty under the lock or the sheet repeats a key.
+    """
     # One writer per instance at a time.
     PartnerCenterInstance.objects.select_for_update(of=("self",)).get(pk=run.instance_id)
     tune_for_bulk()
     now = timezone.now().replace(microsecond=0)
     if api_data is not None:
         _apply_api_catalog(run, api_data, now)
+    if direct:
+        written = None
+        if firstload.is_first_import(run):
+            with open(run.file_path, "rb") as fh:
+                written = firstload.load_first_import(run, fh, now, lambda rows: _set_progress(run, rows=rows))
+        if written is None:  # not empty any more, or a repeated price key: stage and diff after all
+            direct = False
+            stager = stager or Stager(market=run.market)
+            with open(run.file_path, "rb") as fh:
+                stager.load_csv(fh)
+            run.rows_read = stager.rows_read
+        else:
+            run.prices_written = written
+        _set_progress(run, stage=RunStage.APPLYING)
     if shortcut and previous is not None:
         run.shortcut = True
         diff.carry_forward_seen(run, previous, now)
-    else:
+    elif not direct:
         diff.sheet_products_and_skus(run, now)
-    diff.record_added(run, now)
-    diff.discontinue_unseen(run, now, skus=not shortcut)
-    if not shortcut:
+    if not direct:  # an empty catalog had nothing to discontinue; the direct load recorded what it added
+        diff.record_added(run, now)
+        diff.discontinue_unseen(run, now, skus=not shortcut)
+    if not shortcut and not direct:
         run.prices_written = diff.apply_prices(run, now)
     counts = {kind: 0 for kind in ChangeKind.values}
     for kind in CatalogChange.objects.filter(run=run).values_list("kind", flat=True):

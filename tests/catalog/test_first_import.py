@@ -1,0 +1,110 @@
+"""First import of a price-list file into an empty catalog.
+
+On PostgreSQL it is streamed straight into the catalog (``catalog.firstload``); a sheet that repeats a price key
+or lists a SKU's rows apart falls back to staging. Either way the catalog must come out as the staged path
+builds it, and a bad row anywhere leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from catalog.choices import ChangeKind, RunStatus
+from catalog.models import CatalogChange, Price, Product, Sku
+from catalog.selectors import catalog_orphans
+from catalog.services import pricesheet_import_file
+from tests.factories.bss import PartnerCenterInstanceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _catalog(instance):
+    products = set(Product.objects.filter(instance=instance).values_list(
+        "product_id", "title", "family", "publisher", "lifecycle"))
+    skus = set(Sku.objects.filter(product__instance=instance).values_list(
+        "product__product_id", "sku_id", "title", "description", "lifecycle"))
+    prices = set(Price.objects.filter(sku__product__instance=instance, is_current=True).values_list(
+        "sku__product__product_id", "sku__sku_id", "term_duration", "billing_cycle", "currency", "unit_price",
+        "erp_price", "tier_min", "tier_max", "effective_start", "effective_end"))
+    return products, skus, prices
+
+
+def test_first_import_builds_the_same_catalog_as_the_staged_diff(instance, sheet_file):
+    path = sheet_file(rows=2500)
+    first = pricesheet_import_file(instance=instance, market="US", path=path)
+    assert first.status == RunStatus.SUCCEEDED, first.error
+    assert first.rows_read == 2500 and first.prices_written == 2500
+
+    # the same sheet into a catalog that is not empty (its first 20 rows) goes through staging + diff
+    other = PartnerCenterInstanceFactory(name="other")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = sheet_file(name="start.csv", edit=lambda _: lines[:21])
+    assert pricesheet_import_file(instance=other, market="US", path=start).status == RunStatus.SUCCEEDED
+    staged = pricesheet_import_file(instance=other, market="US", path=path)
+    assert staged.status == RunStatus.SUCCEEDED, staged.error
+
+    assert _catalog(instance) == _catalog(other)
+    products, skus, prices = _catalog(instance)
+    assert len(prices) == 2500 and len(skus) > 100
+    # the change report lists every product as added, once
+    added = CatalogChange.objects.filter(run=first, kind=ChangeKind.ADDED)
+    assert first.added_count == added.count() == len(products)
+    assert added.filter(sku__isnull=False).count() == 0
+    assert set(catalog_orphans().values()) == {0}
+
+
+def test_repeated_price_key_keeps_the_latest_row(instance, sheet_file):
+    def repeat_with_later_start(lines):
+        row = lines[1].replace('"1/1/2025 12:00:00 AM"', '"5/1/2025 12:00:00 AM"')
+        assert row != lines[1]
+        values = row.split('","')
+        values[11] = "99.5"  # UnitPrice
+        return [*lines, '","'.join(values)]
+
+    run = pricesheet_import_file(instance=instance, market="US", path=sheet_file(edit=repeat_with_later_start))
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    price = Price.objects.get(sku__product__product_id="CFQ7TTC0LH18", sku__sku_id="0001", term_duration="P1M",
+                              billing_cycle="monthly", currency="USD", is_current=True)
+    assert price.unit_price == Decimal("99.5")
+    assert price.effective_start == dt.datetime(2025, 5, 1, tzinfo=dt.UTC)
+
+
+def test_sku_listed_again_further_down_is_one_sku(instance, sheet_file):
+    def move_second_row_to_the_end(lines):
+        return [lines[0], lines[1], *lines[3:], lines[2]]
+
+    run = pricesheet_import_file(instance=instance, market="US", path=sheet_file(edit=move_second_row_to_the_end))
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    sku = Sku.objects.get(product__product_id="CFQ7TTC0LH18", sku_id="0001")
+    assert {(p.term_duration, p.billing_cycle) for p in sku.prices.filter(is_current=True)} >= {
+        ("P1M", "monthly"), ("P1Y", "monthly")}
+    assert Product.objects.filter(product_id="CFQ7TTC0LH18").count() == 1
+    assert run.rows_read == Price.objects.count()
+
+
+def test_bad_row_after_thousands_written_leaves_nothing(instance, sheet_file):
+    def bad_currency_at_row_25000(lines):
+        lines[25000] = lines[25000].replace('"USD"', '"XYZ"')
+        return lines
+
+    run = pricesheet_import_file(instance=instance, market="US",
+                                 path=sheet_file(rows=26000, edit=bad_currency_at_row_25000))
+    assert run.status == RunStatus.FAILED
+    assert "row 25000, column Currency" in run.error and "XYZ" in run.error
+    assert not Product.objects.exists() and not Sku.objects.exists() and not Price.objects.exists()
+    assert not CatalogChange.objects.exists()
+    # fixed file: the next run is a first import again
+    again = pricesheet_import_file(instance=instance, market="US", path=sheet_file(name="fixed.csv", rows=26000))
+    assert again.status == RunStatus.SUCCEEDED, again.error
+    assert Price.objects.count() == 26000
+
+
+def test_orphan_check_finds_a_price_whose_sku_is_gone(instance, sheet_file):
+    pricesheet_import_file(instance=instance, market="US", path=sheet_file(rows=50))
+    assert set(catalog_orphans().values()) == {0}
+    price = Price.objects.first()
+    Price.objects.filter(pk=price.pk).update(sku_id=Sku.objects.order_by("-pk").first().pk + 1000)
+    assert catalog_orphans()["prices without SKU"] == 1
