@@ -15,6 +15,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from bss.exceptions import ApplicationError
@@ -310,9 +311,8 @@ def _apply(run: CatalogSyncRun, *, api_data: ApiCatalog | None, previous: Catalo
         diff.discontinue_unseen(run, now, skus=not shortcut)
     if not shortcut and not direct:
         run.prices_written = diff.apply_prices(run, now)
-    counts = {kind: 0 for kind in ChangeKind.values}
-    for kind in CatalogChange.objects.filter(run=run).values_list("kind", flat=True):
-        counts[kind] += 1
+    counts = dict.fromkeys(ChangeKind.values, 0)
+    counts.update(CatalogChange.objects.filter(run=run).order_by().values_list("kind").annotate(n=Count("id")))
     run.added_count = counts[ChangeKind.ADDED]
     run.discontinued_count = counts[ChangeKind.DISCONTINUED]
     run.repriced_count = counts[ChangeKind.REPRICED]
