@@ -105,8 +105,8 @@ def sheet_products_and_skus(run: CatalogSyncRun, now: dt.datetime) -> None:
     )
 
 
-def insert_new_products(run: CatalogSyncRun, now: dt.datetime, source: str = STAGE) -> None:
-    """Create the products of ``source`` (staged rows, or one batch of a first import) this catalog lacks."""
+def insert_new_products(run: CatalogSyncRun, now: dt.datetime) -> None:
+    """Create the staged products this catalog lacks."""
     family = family_sql("max(s.product_title)")
     _exec(
         f"INSERT INTO {P} (instance_id, market, product_id, title, description, product_type, family, segment, "
@@ -114,20 +114,20 @@ def insert_new_products(run: CatalogSyncRun, now: dt.datetime, source: str = STA
         "created_at, updated_at) "
         f"SELECT %(instance)s, %(market)s, s.product_code, max(s.product_title), '', 'OnlineServicesNCE', {family}, "
         "'', %(false)s, max(s.publisher), %(active)s, %(now)s, %(now)s, %(run)s, %(run)s, %(now)s, %(now)s "
-        f"FROM {source} s WHERE NOT EXISTS (SELECT 1 FROM {P} pr WHERE pr.instance_id = %(instance)s "
+        f"FROM {STAGE} s WHERE NOT EXISTS (SELECT 1 FROM {P} pr WHERE pr.instance_id = %(instance)s "
         "AND pr.market = %(market)s AND pr.product_id = s.product_code) GROUP BY s.product_code",
         _params(run, now),
     )
 
 
-def insert_new_skus(run: CatalogSyncRun, now: dt.datetime, source: str = STAGE) -> None:
-    """Create the SKUs of ``source`` this catalog lacks (their products exist: ``insert_new_products`` first)."""
+def insert_new_skus(run: CatalogSyncRun, now: dt.datetime) -> None:
+    """Create the staged SKUs this catalog lacks (their products exist: ``insert_new_products`` first)."""
     _exec(
         f"INSERT INTO {K} (product_id, sku_id, title, description, min_quantity, max_quantity, is_trial, segment, "
         "is_addon, prerequisite_skus, supported_billing_cycles, lifecycle, first_seen_at, last_seen_at, "
         "last_seen_run_id, first_seen_run_id, created_at, updated_at) "
         "SELECT pr.id, s.sku_code, max(s.sku_title), max(s.sku_description), 1, 0, %(false)s, '', %(false)s, "
-        f"'[]', '[]', %(active)s, %(now)s, %(now)s, %(run)s, %(run)s, %(now)s, %(now)s FROM {source} s JOIN {P} pr "
+        f"'[]', '[]', %(active)s, %(now)s, %(now)s, %(run)s, %(run)s, %(now)s, %(now)s FROM {STAGE} s JOIN {P} pr "
         "ON pr.instance_id = %(instance)s AND pr.market = %(market)s AND pr.product_id = s.product_code "
         f"WHERE NOT EXISTS (SELECT 1 FROM {K} k WHERE k.product_id = pr.id AND k.sku_id = s.sku_code) "
         "GROUP BY pr.id, s.sku_code",
