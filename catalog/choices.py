@@ -2,6 +2,13 @@
 
 from django.db import models
 
+# The price-sheet rules live in the framework-free format module; re-exported here with the other enumerations.
+from catalog.sheetformat import BILLING_PLAN_TO_CYCLE, KNOWN_CURRENCIES, PRODUCT_FAMILIES, family_for_title
+
+__all__ = [
+    "BILLING_PLAN_TO_CYCLE", "KNOWN_CURRENCIES", "PRODUCT_FAMILIES", "family_for_title",
+]
+
 
 class Lifecycle(models.TextChoices):
     ACTIVE = "active", "Active"
@@ -24,18 +31,6 @@ class CatalogBillingCycle(models.TextChoices):
     ONE_TIME = "one_time", "One-time"
     NONE = "none", "None"
 
-
-#: Price-sheet ``BillingPlan`` values -> billing cycle.
-BILLING_PLAN_TO_CYCLE: dict[str, str] = {
-    "monthly": "monthly",
-    "annual": "annual",
-    "yearly": "annual",
-    "triennial": "triennial",
-    "biennial": "biennial",
-    "onetime": "one_time",
-    "one_time": "one_time",
-    "none": "none",
-}
 
 #: Months in one billing period.
 CYCLE_MONTHS: dict[str, int] = {"monthly": 1, "annual": 12, "triennial": 36, "biennial": 24}
@@ -74,32 +69,6 @@ class ChangeKind(models.TextChoices):
 class MarkupKind(models.TextChoices):
     PERCENT_OVER_COST = "percent", "Percentage over cost"
     FIXED_PRICE = "fixed", "Fixed sale price (per unit per month)"
-
-
-#: ISO 4217 codes Microsoft's price lists use (a row with another code is rejected).
-KNOWN_CURRENCIES: frozenset[str] = frozenset(
-    {
-        "USD", "EUR", "GBP", "CHF", "DKK", "NOK", "SEK", "ISK", "PLN", "CZK", "HUF", "RON", "BGN", "CAD", "AUD",
-        "NZD", "JPY", "CNY", "KRW", "TWD", "HKD", "SGD", "INR", "IDR", "MYR", "THB", "PHP", "VND", "BRL", "MXN",
-        "ARS", "CLP", "COP", "PEN", "ZAR", "AED", "SAR", "QAR", "ILS", "TRY", "EGP", "NGN", "KES", "UAH",
-    }
-)
-
-
-#: Display family of a product by its title: first needle contained in the title wins (API sync and price sheets).
-PRODUCT_FAMILIES: tuple[tuple[str, str], ...] = (
-    ("Dynamics 365", "Dynamics 365"), ("Office 365", "Office 365"), ("Microsoft Teams", "Teams"),
-    ("Copilot", "Copilot"), ("Azure", "Azure"), ("Windows 365", "Windows 365"), ("Power ", "Power Platform"),
-    ("Visio", "Visio"), ("Exchange", "Exchange"), ("Entra", "Security & Identity"),
-    ("Defender", "Security & Identity"), ("Project", "Project"), ("Microsoft 365", "Microsoft 365"),
-)
-
-
-def family_for_title(title: str) -> str:
-    for needle, family in PRODUCT_FAMILIES:
-        if needle in title:
-            return family
-    return "Other"
 
 
 def family_sql(expression: str) -> str:

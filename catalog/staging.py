@@ -23,14 +23,22 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from itertools import islice
 from typing import IO, Any
 
 from django.db import connection
 
 from bss.exceptions import ApplicationError
-from catalog.choices import BILLING_PLAN_TO_CYCLE, KNOWN_CURRENCIES
+from catalog import sheetformat
+from catalog.sheetformat import (
+    BILLING_PLAN_TO_CYCLE,
+    COLUMNS,
+    KNOWN_CURRENCIES,
+    SheetFormatError,
+    parse_us_datetime,
+)
+from catalog.sheetformat import NUM_RE as _NUM_RE
+from catalog.sheetformat import TERM_RE as _TERM_RE
 
 STAGE = "catalog_stage"
 STAGE_TYPED = "catalog_stage_t"
@@ -39,39 +47,11 @@ CHUNK = 1024 * 1024
 BATCH = 5000
 PROGRESS_EVERY = 20000
 
-# internal name -> documented header
-COLUMNS: dict[str, str] = {
-    "product_title": "ProductTitle",
-    "product_code": "ProductId",
-    "sku_code": "SkuId",
-    "sku_title": "SkuTitle",
-    "publisher": "Publisher",
-    "sku_description": "SkuDescription",
-    "unit_of_measure": "UnitOfMeasure",
-    "term_duration": "TermDuration",
-    "billing_plan": "BillingPlan",
-    "market": "Market",
-    "currency": "Currency",
-    "unit_price": "UnitPrice",
-    "tier_min": "PricingTierRangeMin",
-    "tier_max": "PricingTierRangeMax",
-    "effective_start": "EffectiveStartDate",
-    "effective_end": "EffectiveEndDate",
-    "tags": "Tags",
-    "erp_price": "ERP Price",
-}
-_BY_KEY = {header.replace(" ", "").lower(): name for name, header in COLUMNS.items()}
-REQUIRED = (
-    "product_title", "product_code", "sku_code", "sku_title", "term_duration", "billing_plan", "market", "currency",
-    "unit_price", "effective_start", "effective_end", "erp_price",
-)
 TYPED_COLUMNS = (
     "line_no", "product_code", "sku_code", "product_title", "sku_title", "publisher", "sku_description",
     "term_duration", "billing_cycle", "currency", "unit_price", "erp_price", "tier_min", "tier_max",
     "effective_start", "effective_end",
 )
-_NUM_RE = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
-_TERM_RE = re.compile(r"^P[0-9]+[MY]$")
 _DATE_RE_SQL = r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} [0-9]{1,2}:[0-9]{2}:[0-9]{2} ?(AM|PM)$"
 _NUM_RE_SQL = r"^-?[0-9]+(\.[0-9]+)?$"
 
@@ -94,35 +74,17 @@ class PriceSheetError(ApplicationError):
         self.row = row
         self.column = column
 
-
-def normalize_header(name: str) -> str:
-    return name.strip().strip("\ufeff\"'\u201c\u201d ").strip().replace(" ", "").lower()
+    @classmethod
+    def of(cls, exc: SheetFormatError) -> PriceSheetError:
+        return cls(exc.message, row=exc.row, column=exc.column)
 
 
 def map_header(header: list[str]) -> list[str | None]:
     """Internal column name per position (None for extra columns); raises on a missing required column."""
-    names: list[str | None] = []
-    for raw in header:
-        name = _BY_KEY.get(normalize_header(raw))
-        if name is not None and name in names:
-            raise PriceSheetError(f"duplicate column {COLUMNS[name]!r}", row=0)
-        names.append(name)
-    missing = [COLUMNS[c] for c in REQUIRED if c not in names]
-    if missing:
-        raise PriceSheetError(
-            f"missing column(s) {', '.join(missing)} in the header", column=missing[0]
-        )
-    return names
-
-
-@lru_cache(maxsize=4096)
-def parse_us_datetime(value: str) -> dt.datetime | None:
-    """``2/1/2019 12:00:00 AM`` -> aware UTC datetime; the 9999 end-of-time sentinel -> None (open-ended)."""
-    text = value.strip()
-    if "/9999 " in text:
-        return None
-    parsed = dt.datetime.strptime(text.replace("  ", " "), "%m/%d/%Y %I:%M:%S %p")
-    return parsed.replace(tzinfo=dt.UTC)
+    try:
+        return sheetformat.map_header(header)
+    except SheetFormatError as exc:
+        raise PriceSheetError.of(exc) from None
 
 
 def _decimal(value: str | None, column: str, row: int, *, required: bool) -> Decimal | None:
