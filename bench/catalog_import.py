@@ -6,8 +6,9 @@ Usage (needs PostgreSQL; creates and drops its own database ``<name>_bench``):
 Prints for N and 4N, for one single-currency market (US) and one six-currency European market (DE):
 rows/s of the first import (into an empty catalog: ``catalog.firstload``), of a no-change resync (digest
 shortcut, and forced full diff), of a raw COPY of the file into an unindexed table (same run, faster of two
-tries), the ratios, and the peak RSS of the process that ran the case (each market x size case runs in its own
-process so the peak is not carried over from a smaller or larger case).
+tries), the ratios, and the peak RSS of the process that ran the case or of its price-sheet reader process,
+whichever is larger (each market x size case runs in its own process so the peak is not carried over from a
+smaller or larger case).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bss.settings")
 
 
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak RSS of this process or of its largest child (the first import's price-sheet reader), whichever is more."""
+    return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
 
 
 def main() -> None:

@@ -290,8 +290,7 @@ def _apply(run: CatalogSyncRun, *, api_data: ApiCatalog | None, previous: Catalo
     if direct:
         written = None
         if firstload.is_first_import(run):
-            with open(run.file_path, "rb") as fh:
-                written = firstload.load_first_import(run, fh, now, lambda rows: _set_progress(run, rows=rows))
+            written = firstload.load_first_import(run, run.file_path, now, lambda rows: _set_progress(run, rows=rows))
         if written is None:  # not empty any more, or a repeated price key: stage and diff after all
             direct = False
             stager = stager or Stager(market=run.market)
@@ -307,7 +306,8 @@ def _apply(run: CatalogSyncRun, *, api_data: ApiCatalog | None, previous: Catalo
     elif not direct:
         diff.sheet_products_and_skus(run, now)
     if not direct:  # an empty catalog had nothing to discontinue; the direct load recorded what it added
-        diff.record_added(run, now)
+        if not (shortcut and api_data is None):  # an identical price-list file creates nothing
+            diff.record_added(run, now)
         diff.discontinue_unseen(run, now, skus=not shortcut)
     if not shortcut and not direct:
         run.prices_written = diff.apply_prices(run, now)

@@ -7,7 +7,9 @@ builds it, and a bad row anywhere leaves nothing behind.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -108,3 +110,52 @@ def test_orphan_check_finds_a_price_whose_sku_is_gone(instance, sheet_file):
     price = Price.objects.first()
     Price.objects.filter(pk=price.pk).update(sku_id=Sku.objects.order_by("-pk").first().pk + 1000)
     assert catalog_orphans()["prices without SKU"] == 1
+
+
+def test_sheet_saved_with_other_quoting_builds_the_same_catalog(instance, sheet_file):
+    """A sheet re-saved by a spreadsheet (values quoted only where needed), with quotes, commas and line breaks
+    inside values: the first import reads it as PostgreSQL's CSV parser (the staged path) does."""
+
+    def resave(lines):
+        rows = list(csv.reader(io.StringIO("".join(lines))))
+        other_sku = next(row[1:3] for row in rows[1:] if row[1:3] != rows[1][1:3])
+        for row in rows[1:]:
+            if row[1] == rows[1][1]:
+                row[0] = 'Microsoft 365 "Business" Basic, promo'  # ProductTitle: quote and comma
+            if row[1:3] == rows[1][1:3]:
+                row[5] = "Line one\nline two\r\nline three"  # SkuDescription spanning lines
+            elif row[1:3] == other_sku:
+                row[5] = "Tab\tand back\\slash"  # COPY's own escapes
+        out = io.StringIO()
+        writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        writer.writerows(rows[:200])
+        quoted = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+        quoted.writerows(rows[200:])  # the rest as Microsoft writes it
+        return [out.getvalue()]
+
+    path = sheet_file(rows=400, edit=resave)
+    first = pricesheet_import_file(instance=instance, market="US", path=path)
+    assert first.status == RunStatus.SUCCEEDED, first.error
+    assert first.rows_read == 400
+
+    other = PartnerCenterInstanceFactory(name="other")
+    text = path.read_text(encoding="utf-8")
+    header, last = text.splitlines(keepends=True)[0], text.splitlines(keepends=True)[-1]
+    seed = sheet_file(name="seed.csv", edit=lambda _: [header, last])  # a catalog that is not empty: staged
+    assert pricesheet_import_file(instance=other, market="US", path=seed).status == RunStatus.SUCCEEDED
+    staged = pricesheet_import_file(instance=other, market="US", path=path)
+    assert staged.status == RunStatus.SUCCEEDED, staged.error
+    assert _catalog(instance) == _catalog(other)
+    product = Product.objects.get(instance=instance, product_id="CFQ7TTC0LH18")
+    assert product.title == 'Microsoft 365 "Business" Basic, promo'
+    assert product.skus.get(sku_id="0001").description == "Line one\nline two\r\nline three"
+
+
+def test_malformed_quoting_names_the_row(instance, sheet_file):
+    def stray_quote_in_row_7(lines):
+        lines[7] = lines[7].replace('","', '"x","', 1)
+        return lines
+
+    run = pricesheet_import_file(instance=instance, market="US", path=sheet_file(rows=50, edit=stray_quote_in_row_7))
+    assert run.status == RunStatus.FAILED
+    assert "row 7" in run.error and not Product.objects.exists()
