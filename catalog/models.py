@@ -68,6 +68,8 @@ class CatalogSyncRun(TimestampedModel):
 
 
 class Product(TimestampedModel):
+    # Never looked up by creation time: no index (each one costs every bulk-synced row; see catalog.firstload).
+    created_at = models.DateTimeField(auto_now_add=True)
     # indexed by catalog_product_unique (instance, market, product_id)
     instance = models.ForeignKey("bss.PartnerCenterInstance", on_delete=models.PROTECT, related_name="products",
                                  db_index=False)
@@ -99,6 +101,7 @@ class Product(TimestampedModel):
 
 
 class Sku(TimestampedModel):
+    created_at = models.DateTimeField(auto_now_add=True)  # not indexed, as on Product
     # indexed by catalog_sku_unique (product, sku_id)
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus", **BULK_REFERENCE)
     sku_id = models.CharField(max_length=20)
