@@ -82,9 +82,10 @@ class _Reader:
                            [Product._meta.db_table, Sku._meta.db_table])
             product_sequence, sku_sequence = cursor.fetchone()
         self.sequences = {"product": product_sequence, "sku": sku_sequence}
-        self.send({**job, "spool": self.spool})
-        self.grant("product")
-        self.grant("sku")
+        # The job carries a first grant the size of the reader's first batch: cheap, so the reader is not kept
+        # waiting; it asks for the larger grants after that batch.
+        first = {kind: self.reserve(kind, job["first_batch"]) for kind in self.sequences}
+        self.send({**job, "spool": self.spool, "ids": first})
 
     def send(self, message: dict[str, Any]) -> None:
         assert self.process.stdin is not None
@@ -92,10 +93,13 @@ class _Reader:
             self.process.stdin.write(json.dumps(message) + "\n")
 
     def grant(self, kind: str) -> None:
-        """Reserve ids from the table's own sequence (safe beside anything else inserting rows) for the reader."""
+        self.send({"ids": {kind: self.reserve(kind, 2 * BATCH)}})
+
+    def reserve(self, kind: str, count: int) -> list[list[int]]:
+        """Ids from the table's own sequence (safe beside anything else inserting rows), as [start, stop) ranges."""
         with connection.cursor() as cursor:
             cursor.execute("SELECT ARRAY(SELECT nextval(%s::oid) FROM generate_series(1, %s))",
-                           [self.sequences[kind], 2 * BATCH])
+                           [self.sequences[kind], count])
             ids = cursor.fetchone()[0]
         ranges: list[list[int]] = []
         for pk in ids:  # almost always one range: only a concurrent insert splits it
@@ -103,7 +107,7 @@ class _Reader:
                 ranges[-1][1] = pk + 1
             else:
                 ranges.append([pk, pk + 1])
-        self.send({"ids": {kind: ranges}})
+        return ranges
 
     def messages(self) -> Iterator[dict[str, Any]]:
         assert self.process.stdout is not None

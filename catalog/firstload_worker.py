@@ -8,7 +8,7 @@ Only the standard library and ``catalog.sheetformat`` are imported, so the proce
 
 Protocol, one JSON object per line:
 
-* importer -> worker (stdin): the job first (see ``catalog.firstload._job``), then id grants
+* importer -> worker (stdin): the job first (see ``catalog.firstload._job``, with a first id grant), then grants
   ``{"ids": {"product"|"sku": [[start, stop], ...]}}`` and acks ``{"ack": n}`` (batch n is in the database);
 * worker -> importer (stdout): ``{"need_ids": "product"|"sku"}`` when a grant runs low, ``{"batch": n, "file",
   "sizes": [products, changes, SKUs, prices], "rows_read", "prices"}`` per spooled batch, then ``{"done": rows}``
@@ -105,12 +105,12 @@ class _Channel:
 class _Ids:
     """Primary keys of one table, granted by the importer as ranges, handed out in order."""
 
-    def __init__(self, kind: str, channel: _Channel, *, low: int) -> None:
+    def __init__(self, kind: str, channel: _Channel, *, ahead: int) -> None:
         self.kind = kind
         self.channel = channel
-        self.low = low  # ask for more when fewer are left: the next grant arrives before these run out
+        self.batches_of_slack = ahead + 1
         self.ranges: deque[tuple[int, int]] = deque()
-        self.next = self.stop = self.left = 0
+        self.next = self.stop = self.left = self.left_before = 0
         self.asked = False
         channel.on_ids[kind] = self.grant
 
@@ -118,20 +118,26 @@ class _Ids:
         for start, stop in ranges:
             self.ranges.append((start, stop))
             self.left += stop - start
+            self.left_before += stop - start
         self.asked = False
 
     def take(self) -> int:
         if self.next == self.stop:
-            while not self.ranges:
+            while not self.ranges:  # dry: the grant asked for at the last batch is on its way
                 self.ask()
                 self.channel.receive()
             self.next, self.stop = self.ranges.popleft()
         value = self.next
         self.next += 1
         self.left -= 1
-        if self.left < self.low:
-            self.ask()
         return value
+
+    def top_up(self) -> None:
+        """Between batches: ask for more while enough are left for the batches the importer has yet to write
+        (``ahead`` + 1 at the rate of the last one), so the reader does not wait for its grant."""
+        used, self.left_before = self.left_before - self.left, self.left
+        if self.left < self.batches_of_slack * used:
+            self.ask()
 
     def ask(self) -> None:
         if not self.asked:
@@ -338,9 +344,13 @@ def _read(stream: IO[bytes], job: dict[str, Any], channel: _Channel) -> Iterator
         raise SheetFormatError(f"unreadable header ({exc})") from None
     if not header or not "".join(header).strip():
         raise SheetFormatError("the file is empty (no header row)")
-    low = job["batch"]
-    parser = _Parser(map_header(header), job, _Ids("product", channel, low=low), _Ids("sku", channel, low=low))
-    yield from parser.batches(_records(text, len(header)))
+    products, skus = _Ids("product", channel, ahead=job["ahead"]), _Ids("sku", channel, ahead=job["ahead"])
+    products.grant(job["ids"]["product"])
+    skus.grant(job["ids"]["sku"])
+    for batch in _Parser(map_header(header), job, products, skus).batches(_records(text, len(header))):
+        yield batch
+        products.top_up()
+        skus.top_up()
 
 
 def run(job: dict[str, Any], channel: _Channel) -> int:
