@@ -179,6 +179,8 @@ def catalog_orphans() -> dict[str, int]:
     Those references carry no database constraint, so this is the check that they hold: every count is 0.
     """
     return {
+        "products without instance": Product.objects.exclude(
+            instance_id__in=PartnerCenterInstance.objects.values("pk")).count(),
         "skus without product": Sku.objects.exclude(product_id__in=Product.objects.values("pk")).count(),
         "prices without SKU": Price.objects.exclude(sku_id__in=Sku.objects.values("pk")).count(),
         "changes without run": CatalogChange.objects.exclude(run_id__in=CatalogSyncRun.objects.values("pk")).count(),
