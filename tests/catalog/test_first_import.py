@@ -10,12 +10,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import shutil
+import sys
+import tempfile
 from decimal import Decimal
 
 import pytest
 
 from catalog.choices import ChangeKind, RunStatus
-from catalog.models import CatalogChange, Price, Product, Sku
+from catalog.models import CatalogChange, CatalogSyncRun, Price, Product, Sku
 from catalog.selectors import catalog_orphans
 from catalog.services import pricesheet_import_file
 from tests.factories.bss import PartnerCenterInstanceFactory
@@ -159,3 +162,39 @@ def test_malformed_quoting_names_the_row(instance, sheet_file):
     run = pricesheet_import_file(instance=instance, market="US", path=sheet_file(rows=50, edit=stray_quote_in_row_7))
     assert run.status == RunStatus.FAILED
     assert "row 7" in run.error and not Product.objects.exists()
+
+
+@pytest.fixture
+def spool_root(tmp_path, monkeypatch):
+    """Temporary folders (the reader's spool) go here, so a test can see what is left behind."""
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    return root
+
+
+def test_failed_first_import_leaves_no_spool_behind(instance, sheet_file, spool_root):
+    def bad_price_at_row_3000(lines):
+        values = lines[3000].split('","')
+        values[11] = "12,5"  # UnitPrice with a decimal comma
+        lines[3000] = '","'.join(values)
+        return lines
+
+    run = pricesheet_import_file(instance=instance, market="US",
+                                 path=sheet_file(rows=5000, edit=bad_price_at_row_3000))
+    assert run.status == RunStatus.FAILED
+    assert "row 3000, column UnitPrice" in run.error and "'12,5' is not a number" in run.error
+    assert not Product.objects.exists()
+    assert list(spool_root.iterdir()) == []
+
+
+def test_reader_process_that_dies_fails_the_run_and_applies_nothing(instance, sheet_file, spool_root, monkeypatch):
+    path = sheet_file(rows=100)
+    with monkeypatch.context() as patch, pytest.raises(RuntimeError, match="reader stopped"):
+        patch.setattr(sys, "executable", shutil.which("false"))  # the reader exits at once, saying nothing
+        pricesheet_import_file(instance=instance, market="US", path=path)
+    run = CatalogSyncRun.objects.get(instance=instance)
+    assert run.status == RunStatus.FAILED and "price-sheet reader stopped (exit code 1)" in run.error
+    assert not Product.objects.exists() and list(spool_root.iterdir()) == []
+    again = pricesheet_import_file(instance=instance, market="US", path=path)  # retried: a first import again
+    assert again.status == RunStatus.SUCCEEDED and Price.objects.count() == 100
