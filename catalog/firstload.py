@@ -57,15 +57,17 @@ def is_first_import(run: CatalogSyncRun) -> bool:
 
 
 class _Reader:
-    """The reader process (``python -m catalog.firstload_worker``), its spool folder and its id grants."""
+    """The reader process (``catalog.firstload_worker.main``), its spool folder and its id grants."""
 
     def __init__(self) -> None:
         self.spool = tempfile.mkdtemp(prefix="cspbss-catalog-")
         self.errors: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         # The worker imports only the standard library and catalog.sheetformat: no site-packages (-S, a faster
-        # start); cwd puts the project on its path.
+        # start), the project put on its path explicitly.
+        code = (f"import sys; sys.path.insert(0, {str(settings.BASE_DIR)!r}); "
+                "from catalog.firstload_worker import main; sys.exit(main())")
         self.process = subprocess.Popen(
-            [sys.executable, "-S", "-m", "catalog.firstload_worker"], cwd=settings.BASE_DIR, stdin=subprocess.PIPE,
+            [sys.executable, "-S", "-c", code], cwd=settings.BASE_DIR, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=self.errors, text=True, encoding="utf-8", bufsize=1,
         )
 

@@ -1,7 +1,7 @@
 """The first import's reader process: reads, validates and formats a price sheet as COPY text (framework-free).
 
-``catalog.firstload`` runs ``python -m catalog.firstload_worker`` beside the importing process. This process does
-all the per-row Python work (CSV parsing, validation, formatting) and spools finished batches to files; the importer
+``catalog.firstload`` runs this module's ``main`` in a Python process of its own. The reader does all the per-row
+Python work (CSV parsing, validation, formatting) and spools finished batches to files; the importing process
 streams them into PostgreSQL meanwhile. Two processes, two cores: one Python process cannot overlap its parsing
 with its COPYs (measured: a parser thread slowed the COPYs by as much as it saved, the GIL handing over late).
 Only the standard library and ``catalog.sheetformat`` are imported, so the process starts in a few milliseconds.
