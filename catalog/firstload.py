@@ -18,7 +18,6 @@ keeps the latest of repeated rows.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 import shutil
@@ -132,10 +131,10 @@ class _Reader:
         shutil.rmtree(self.spool, ignore_errors=True)
 
 
-def _job(run: CatalogSyncRun, path: str | Path, now: dt.datetime) -> dict[str, Any]:
+def _job(run: CatalogSyncRun, path: str | Path) -> dict[str, Any]:
     return {
         "path": os.path.abspath(path), "market": run.market.upper(), "instance_id": run.instance_id, "run_id": run.pk,
-        "now": now.isoformat(" "), "batch": BATCH, "first_batch": FIRST_BATCH, "ahead": AHEAD,
+        "batch": BATCH, "first_batch": FIRST_BATCH, "ahead": AHEAD,
         "active": Lifecycle.ACTIVE.value, "added": ChangeKind.ADDED.value,
         "product_type": ProductType.ONLINE_SERVICES_NCE.value,
     }
@@ -150,14 +149,13 @@ def _copy_batch(message: dict[str, Any]) -> None:
     os.unlink(message["file"])
 
 
-def load_first_import(
-    run: CatalogSyncRun, path: str | Path, now: dt.datetime, progress: Callable[[int], None]
-) -> int | None:
+def load_first_import(run: CatalogSyncRun, path: str | Path, progress: Callable[[int], None]) -> int | None:
     """Load the price-list file at ``path`` into the (empty) catalog of the run's instance+market (PostgreSQL).
 
-    Creates the products and SKUs with their "added" change rows, and the prices. Returns the number of prices
-    written and sets ``run.rows_read``; ``None`` when the sheet repeats a price key or does not list a product's
-    rows together (everything of this load is rolled back; stage the sheet instead). Raises ``PriceSheetError``.
+    Creates the products and SKUs with their "added" change rows, and the prices (timestamps: the database's
+    defaults, the time of each COPY). Returns the number of prices written and sets ``run.rows_read``; ``None``
+    when the sheet repeats a price key or does not list a product's rows together (everything of this load is
+    rolled back; stage the sheet instead). Raises ``PriceSheetError``.
     Call inside the run's apply transaction, after ``is_first_import`` said yes under the instance lock.
     """
     import psycopg  # only reached on PostgreSQL; its COPY errors come unwrapped by Django
@@ -165,7 +163,7 @@ def load_first_import(
     written = 0
     try:
         with _Reader() as reader, transaction.atomic():
-            reader.start(_job(run, path, now))
+            reader.start(_job(run, path))
             for message in reader.messages():
                 if "need_ids" in message:
                     reader.grant(message["need_ids"])

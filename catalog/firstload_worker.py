@@ -44,17 +44,16 @@ from catalog.sheetformat import (
 )
 
 # Column order of the COPY text per table (``catalog.firstload`` names the tables).
+# The timestamps (created, updated, first and last seen) are left to their database default, the COPY's time.
 PRODUCT_COLUMNS = (
     "id", "instance_id", "market", "product_id", "title", "description", "product_type", "family", "segment",
-    "is_addon", "publisher", "lifecycle", "first_seen_at", "last_seen_at", "last_seen_run_id", "first_seen_run_id",
-    "created_at", "updated_at",
+    "is_addon", "publisher", "lifecycle", "last_seen_run_id", "first_seen_run_id",
 )
 CHANGE_COLUMNS = ("run_id", "kind", "product_id", "sku_id", "term_duration", "billing_cycle", "currency",
                   "affected_subscriptions")
 SKU_COLUMNS = (
     "id", "product_id", "sku_id", "title", "description", "min_quantity", "max_quantity", "is_trial", "segment",
-    "is_addon", "prerequisite_skus", "supported_billing_cycles", "lifecycle", "first_seen_at", "last_seen_at",
-    "last_seen_run_id", "first_seen_run_id", "created_at", "updated_at",
+    "is_addon", "prerequisite_skus", "supported_billing_cycles", "lifecycle", "last_seen_run_id", "first_seen_run_id",
 )
 PRICE_COLUMNS = (
     "sku_id", "term_duration", "billing_cycle", "currency", "unit_price", "erp_price", "tier_min", "tier_max",
@@ -174,13 +173,12 @@ class _Parser:
         self.sku_ids = skus
         self.batch_size = job["batch"]
         self.first_batch = job.get("first_batch", self.batch_size)
-        stamp, run, active = job["now"], job["run_id"], job["active"]
+        run, active = job["run_id"], job["active"]
         self.product_line = (f"{{pk}}\t{job['instance_id']}\t{self.market}\t{{code}}\t{{title}}\t\t"
-                             f"{job['product_type']}\t{{family}}\t\tf\t{{publisher}}\t{active}\t{stamp}\t{stamp}\t"
-                             f"{run}\t{run}\t{stamp}\t{stamp}\n")
+                             f"{job['product_type']}\t{{family}}\t\tf\t{{publisher}}\t{active}\t{run}\t{run}\n")
         self.change_line = f"{run}\t{job['added']}\t{{}}\t{_NULL}\t\t\t\t0\n"
         self.sku_line = (f"{{pk}}\t{{product}}\t{{code}}\t{{title}}\t{{description}}\t1\t0\tf\t\tf\t[]\t[]\t{active}\t"
-                         f"{stamp}\t{stamp}\t{run}\t{run}\t{stamp}\t{stamp}\n")
+                         f"{run}\t{run}\n")
         self.price_tail = f"\tt\t{run}\n"
         self.combos: dict[tuple[str, str, str, str], str] = {}  # raw -> "term\tcycle\tcurrency"
         self.dates: dict[str, str | None] = {}  # raw -> ISO text (None: open end)

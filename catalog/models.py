@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 
 from bss.models.base import TimestampedModel
 from catalog.choices import ChangeKind, Lifecycle, MarkupKind, RunSource, RunStage, RunStatus
@@ -71,7 +71,10 @@ class CatalogSyncRun(TimestampedModel):
 
 class Product(TimestampedModel):
     # Never looked up by creation time: no index (each one costs every bulk-synced row; see catalog.firstload).
-    created_at = models.DateTimeField(auto_now_add=True)
+    # The four timestamps default to the statement's time in the database: a first import leaves them out of its
+    # COPY, which saves PostgreSQL parsing four timestamps per row.
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
     # indexed by catalog_product_unique (instance, market, product_id)
     instance = models.ForeignKey("bss.PartnerCenterInstance", on_delete=models.PROTECT, related_name="products",
                                  **BULK_REFERENCE)
@@ -85,8 +88,8 @@ class Product(TimestampedModel):
     is_addon = models.BooleanField(default=False)
     publisher = models.CharField(max_length=120, blank=True)
     lifecycle = models.CharField(max_length=16, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
-    first_seen_at = models.DateTimeField(null=True, blank=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(null=True, blank=True, db_default=Now())
+    last_seen_at = models.DateTimeField(null=True, blank=True, db_default=Now())
     discontinued_at = models.DateTimeField(null=True, blank=True)
     # Run pointers are bookkeeping written by the set-based sync for every row it touches; see RUN_POINTER.
     last_seen_run = models.ForeignKey(CatalogSyncRun, related_name="+", **RUN_POINTER)
@@ -103,7 +106,9 @@ class Product(TimestampedModel):
 
 
 class Sku(TimestampedModel):
-    created_at = models.DateTimeField(auto_now_add=True)  # not indexed, as on Product
+    # not indexed, and defaults in the database, as on Product
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
     # indexed by catalog_sku_unique (product, sku_id)
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus", **BULK_REFERENCE)
     sku_id = models.CharField(max_length=20)
@@ -117,8 +122,8 @@ class Sku(TimestampedModel):
     prerequisite_skus = models.JSONField(default=list, blank=True, help_text='["productId:skuId", ...]')
     supported_billing_cycles = models.JSONField(default=list, blank=True)
     lifecycle = models.CharField(max_length=16, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
-    first_seen_at = models.DateTimeField(null=True, blank=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(null=True, blank=True, db_default=Now())
+    last_seen_at = models.DateTimeField(null=True, blank=True, db_default=Now())
     discontinued_at = models.DateTimeField(null=True, blank=True)
     # Run pointers are bookkeeping written by the set-based sync for every row it touches; see RUN_POINTER.
     last_seen_run = models.ForeignKey(CatalogSyncRun, related_name="+", **RUN_POINTER)

@@ -290,7 +290,7 @@ def _apply(run: CatalogSyncRun, *, api_data: ApiCatalog | None, previous: Catalo
     if direct:
         written = None
         if firstload.is_first_import(run):
-            written = firstload.load_first_import(run, run.file_path, now, lambda rows: _set_progress(run, rows=rows))
+            written = firstload.load_first_import(run, run.file_path, lambda rows: _set_progress(run, rows=rows))
         if written is None:  # not empty any more, or a repeated price key: stage and diff after all
             direct = False
             stager = stager or Stager(market=run.market)

@@ -59,6 +59,12 @@ def test_first_import_builds_the_same_catalog_as_the_staged_diff(instance, sheet
     assert first.added_count == added.count() == len(products)
     assert added.filter(sku__isnull=False).count() == 0
     assert set(catalog_orphans().values()) == {0}
+    # first/last seen (shown on the product page) are set by the database on the direct load
+    for model, scope in ((Product, {"instance": instance}), (Sku, {"product__instance": instance})):
+        rows = model.objects.filter(**scope)
+        assert not rows.filter(first_seen_at__isnull=True).exists()
+        assert not rows.filter(last_seen_at__isnull=True).exists()
+        assert rows.filter(first_seen_run=first, last_seen_run=first).count() == rows.count()
 
 
 def test_repeated_price_key_keeps_the_latest_row(instance, sheet_file):
