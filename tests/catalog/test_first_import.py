@@ -16,6 +16,7 @@ import tempfile
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from catalog.choices import ChangeKind, RunStatus
 from catalog.models import CatalogChange, CatalogSyncRun, Price, Product, Sku
@@ -194,6 +195,7 @@ def test_failed_first_import_leaves_no_spool_behind(instance, sheet_file, spool_
     assert list(spool_root.iterdir()) == []
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the reader process serves the PostgreSQL load only")
 def test_reader_process_that_dies_fails_the_run_and_applies_nothing(instance, sheet_file, spool_root, monkeypatch):
     path = sheet_file(rows=100)
     with monkeypatch.context() as patch, pytest.raises(RuntimeError, match="reader stopped"):
