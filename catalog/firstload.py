@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from catalog.choices import ChangeKind, Lifecycle, ProductType, RunSource
-from catalog.firstload_worker import CHANGE_COLUMNS, PRICE_COLUMNS, PRODUCT_COLUMNS, SKU_COLUMNS
+from catalog.firstload_worker import CHANGE_COLUMNS, PRICE_COLUMNS, PRODUCT_COLUMNS, SKU_COLUMNS, spooled_name
 from catalog.models import CatalogChange, CatalogSyncRun, Price, Product, Sku
 from catalog.staging import PriceSheetError
 
@@ -140,13 +140,14 @@ def _job(run: CatalogSyncRun, path: str | Path) -> dict[str, Any]:
     }
 
 
-def _copy_batch(message: dict[str, Any]) -> None:
-    with open(message["file"], "rb") as spooled, connection.cursor() as cursor:
+def _copy_batch(spool: str, message: dict[str, Any]) -> None:
+    path = os.path.join(spool, spooled_name(message["batch"]))
+    with open(path, "rb") as spooled, connection.cursor() as cursor:
         for sql, size in zip(SECTIONS, message["sizes"], strict=True):
             if size:
                 with cursor.copy(sql) as copy:
                     copy.write(spooled.read(size))
-    os.unlink(message["file"])
+    os.unlink(path)
 
 
 def load_first_import(run: CatalogSyncRun, path: str | Path, progress: Callable[[int], None]) -> int | None:
@@ -168,7 +169,7 @@ def load_first_import(run: CatalogSyncRun, path: str | Path, progress: Callable[
                 if "need_ids" in message:
                     reader.grant(message["need_ids"])
                 elif "batch" in message:
-                    _copy_batch(message)
+                    _copy_batch(reader.spool, message)
                     reader.send({"ack": message["batch"]})
                     written += message["prices"]
                     run.rows_read = message["rows_read"]

@@ -10,9 +10,10 @@ Protocol, one JSON object per line:
 
 * importer -> worker (stdin): the job first (see ``catalog.firstload._job``, with a first id grant), then grants
   ``{"ids": {"product"|"sku": [[start, stop], ...]}}`` and acks ``{"ack": n}`` (batch n is in the database);
-* worker -> importer (stdout): ``{"need_ids": "product"|"sku"}`` when a grant runs low, ``{"batch": n, "file",
-  "sizes": [products, changes, SKUs, prices], "rows_read", "prices"}`` per spooled batch, then ``{"done": rows}``
-  or ``{"error": {"message", "row", "column"}}`` (the sheet breaks the format; nothing is to be applied).
+* worker -> importer (stdout): ``{"need_ids": "product"|"sku"}`` when a grant runs low, ``{"batch": n, "sizes":
+  [products, changes, SKUs, prices], "rows_read", "prices"}`` per batch spooled as ``spooled_name(n)``, then
+  ``{"done": rows}`` or ``{"error": {"message", "row", "column"}}`` (the sheet breaks the format; nothing is to be
+  applied).
 
 Primary keys come from the importer, reserved from the tables' own sequences, so the worker needs no database.
 At most ``ahead`` batches wait in the spool: memory and disk do not grow with the sheet.
@@ -68,6 +69,11 @@ _UNSEEN = object()
 _READ = ("product_code", "sku_code", "term_duration", "billing_plan", "market", "currency", "unit_price",
          "erp_price", "tier_min", "tier_max", "effective_start", "effective_end", "product_title", "sku_title",
          "publisher", "sku_description")
+
+
+def spooled_name(batch: int) -> str:
+    """File name of a spooled batch in the spool folder."""
+    return f"{batch:06d}.copy"
 
 
 def _escape(text: str) -> str:
@@ -359,11 +365,10 @@ def run(job: dict[str, Any], channel: _Channel) -> int:
             while number - channel.acked > job["ahead"]:  # bounded run-ahead: wait for the importer
                 channel.receive()
             blobs = ["".join(lines).encode() for lines in (batch.products, batch.changes, batch.skus, batch.prices)]
-            path = os.path.join(job["spool"], f"{number:06d}.copy")
-            with open(path, "wb") as spooled:
+            with open(os.path.join(job["spool"], spooled_name(number)), "wb") as spooled:
                 for blob in blobs:
                     spooled.write(blob)
-            channel.send(batch=number, file=path, sizes=[len(blob) for blob in blobs], rows_read=batch.rows_read,
+            channel.send(batch=number, sizes=[len(blob) for blob in blobs], rows_read=batch.rows_read,
                          prices=len(batch.prices))
             rows = batch.rows_read
     return rows
