@@ -70,6 +70,7 @@ class CatalogSyncRun(TimestampedModel):
 
 
 class Product(TimestampedModel):
+    # Table pages are kept half full on PostgreSQL (migration 0006): each sync's "seen again" update stays on the page.
     # Never looked up by creation time: no index (each one costs every bulk-synced row; see catalog.firstload).
     # The four timestamps default to the statement's time in the database: a first import leaves them out of its
     # COPY, which saves PostgreSQL parsing four timestamps per row.
