@@ -7,23 +7,18 @@ import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
-from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
-from kombu import pools as kombu_pools
 
-from bss.celery import app as celery_app
 from bss.choices import OrderStatus
 from bss.models import Order, Subscription
 from provisioning import services
 from provisioning.choices import OperationKind, OperationStatus
 from provisioning.models import ProvisioningOperation
-from tests.conftest import redis_url_for_tests
+from tests.conftest import producer_on, redis_url_for_tests
 from tests.factories.bss import MarketplaceFactory, ProviderFactory, ResellerFactory, ResellerUserFactory
 from tests.provisioning.conftest import line, make_sim_instance, mca, new_customer
 
@@ -36,56 +31,6 @@ def _redis_reachable(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
-
-
-@pytest.fixture
-def shared_database(django_db_blocker, tmp_path):
-    """A database the worker process can see: the test database itself on PostgreSQL (the test is transactional,
-    so its data is committed); on SQLite, whose test database lives in this process's memory, a migrated file."""
-    if connection.vendor == "postgresql":
-        s = connection.settings_dict
-        yield f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or 'localhost'}:{s['PORT'] or 5432}/{s['NAME']}"
-        return
-    path = tmp_path / "worker-test.sqlite3"
-    with django_db_blocker.unblock():
-        # Park the in-memory test database's connection (closing it would drop that database) and use the file.
-        original_name, parked = connection.settings_dict["NAME"], connection.connection
-        connection.connection = None
-        connection.settings_dict["NAME"] = str(path)
-        try:
-            call_command("migrate", verbosity=0, interactive=False)
-            yield f"sqlite:///{path}"
-        finally:
-            if connection.connection is not None:
-                connection.connection.close()
-            connection.settings_dict["NAME"] = original_name
-            connection.connection = parked
-
-
-@contextmanager
-def producer_on(queue: str, url: str):
-    """This process's Celery app sends to Redis, to the test's queue, instead of running tasks inline."""
-    conf = celery_app.conf
-    saved = {k: conf.get(k) for k in ("task_always_eager", "broker_url", "task_default_queue", "task_routes")}
-    conf.update(task_always_eager=False, broker_url=url, task_default_queue=queue, task_routes={"*": {"queue": queue}})
-    _forget_connections()
-    try:
-        yield
-    finally:
-        conf.update(saved)
-        _forget_connections()
-
-
-def _forget_connections() -> None:
-    # kombu keeps a process-wide registry of connection pools keyed by broker URL; a pool closed here must leave
-    # that registry too, or the next producer for the same URL gets "Acquire on closed pool".
-    kombu_pools.reset()
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    for cached in ("router", "_rtable", "queues"):
-        celery_app.amqp.__dict__.pop(cached, None)
 
 
 def start_worker(env: dict, log: Path) -> subprocess.Popen:
