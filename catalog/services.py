@@ -229,8 +229,8 @@ def catalog_run_execute(*, run_id: int, allow_shortcut: bool = True) -> CatalogS
                 # An empty catalog has nothing to compare with: the first import streams straight in (in _apply).
                 direct = firstload.is_first_import(run)
                 if not direct:
-                    with open(run.file_path, "rb") as fh, transaction.atomic():
-                        stager.load_csv(fh)
+                    with transaction.atomic():
+                        stager.load_csv(run.file_path)
         shortcut = bool(allow_shortcut and previous is not None and previous.content_digest == run.content_digest)
         if not direct:
             _set_progress(run, stage=RunStage.APPLYING, rows=stager.rows_read or previous_rows(previous, shortcut),
@@ -294,8 +294,7 @@ def _apply(run: CatalogSyncRun, *, api_data: ApiCatalog | None, previous: Catalo
         if written is None:  # not empty any more, or a repeated price key: stage and diff after all
             direct = False
             stager = stager or Stager(market=run.market)
-            with open(run.file_path, "rb") as fh:
-                stager.load_csv(fh)
+            stager.load_csv(run.file_path)
             run.rows_read = stager.rows_read
         else:
             run.prices_written = written

@@ -1,7 +1,7 @@
 """Microsoft's price-sheet format: its columns and the rules for their values.
 
-Framework-free (standard library only): the first import's reader process (``catalog.firstload_worker``) imports
-it without loading Django, and the staged loader (``catalog.staging``) and the enumerations (``catalog.choices``)
+Framework-free (standard library only): the price-sheet reader process (``catalog.sheetreader_worker``) imports it
+without loading Django, and the in-process loader (``catalog.staging``) and the enumerations (``catalog.choices``)
 take their rules from here, so every path accepts and rejects the same rows with the same messages.
 """
 

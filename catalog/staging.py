@@ -4,9 +4,9 @@
 Two loaders feed the same staging table ``catalog_stage`` (a TEMP table: no indexes, no WAL, private to the
 connection that runs the import):
 
-* ``load_csv`` streams a CSV file. On PostgreSQL the bytes go straight into ``COPY ... FROM STDIN (FORMAT csv)``
-  into a text table, then one SQL pass validates (first bad row/column reported) and one converts + de-duplicates;
-  elsewhere (SQLite) rows are parsed and validated in Python and inserted in batches.
+* ``load_csv`` reads a price-list file. On PostgreSQL the price-sheet reader process (``catalog.sheetreader``,
+  mode ``stage``) parses and validates it on a core of its own (first bad row/column reported) while its typed
+  batches are COPYed in; elsewhere (SQLite) rows are parsed and validated here and inserted in batches.
 * ``load_rows`` takes the Partner Center client's parsed rows (``partnercenter.types.PriceSheetRow``), validates
   them in Python and COPYs (PostgreSQL) or batch-inserts them.
 
@@ -20,10 +20,11 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
-import re
+import os
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from itertools import islice
+from pathlib import Path
 from typing import IO, Any
 
 from django.db import connection
@@ -39,10 +40,10 @@ from catalog.sheetformat import (
 )
 from catalog.sheetformat import NUM_RE as _NUM_RE
 from catalog.sheetformat import TERM_RE as _TERM_RE
+from catalog.sheetreader import SheetReader
 
 STAGE = "catalog_stage"
 STAGE_TYPED = "catalog_stage_t"
-STAGE_RAW = "catalog_stage_raw"
 CHUNK = 1024 * 1024
 BATCH = 5000
 PROGRESS_EVERY = 20000
@@ -52,8 +53,6 @@ TYPED_COLUMNS = (
     "term_duration", "billing_cycle", "currency", "unit_price", "erp_price", "tier_min", "tier_max",
     "effective_start", "effective_end",
 )
-_DATE_RE_SQL = r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} [0-9]{1,2}:[0-9]{2}:[0-9]{2} ?(AM|PM)$"
-_NUM_RE_SQL = r"^-?[0-9]+(\.[0-9]+)?$"
 
 
 def tune_for_bulk() -> None:
@@ -166,23 +165,24 @@ class Stager:
 
     def drop(self) -> None:
         with connection.cursor() as cursor:
-            for table in (STAGE_RAW, STAGE_TYPED, STAGE, "catalog_stage_k"):
+            for table in (STAGE_TYPED, STAGE, "catalog_stage_k"):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
     # --- loaders -----------------------------------------------------------------------------------------
-    def load_csv(self, stream: IO[bytes]) -> None:
+    def load_csv(self, path: str | Path) -> None:
+        """Stage the price-list file at ``path``: on PostgreSQL through the reader process, elsewhere in Python."""
         self.drop()
         tune_for_bulk()
-        first = stream.readline()
-        self.digest.update(first)
-        header_text = codecs.decode(first, "utf-8-sig").strip("\r\n")
-        if not header_text.strip():
-            raise PriceSheetError("the file is empty (no header row)")
-        names = map_header(next(csv.reader([header_text])))
         if self.is_postgres:
-            self._copy_csv(stream, names)
-        else:
-            self._python_csv(stream, names)
+            self._read_in_reader_process(path)
+            return
+        with open(path, "rb") as stream:
+            first = stream.readline()
+            self.digest.update(first)
+            header_text = codecs.decode(first, "utf-8-sig").strip("\r\n")
+            if not header_text.strip():
+                raise PriceSheetError("the file is empty (no header row)")
+            self._python_csv(stream, map_header(next(csv.reader([header_text]))))
 
     def load_rows(self, rows: Iterable[Any]) -> None:
         """Rows from ``partnercenter`` (``PriceSheetRow``); validated in Python."""
@@ -284,101 +284,24 @@ class Stager:
         if before // PROGRESS_EVERY != self.rows_read // PROGRESS_EVERY:
             self.progress(self.rows_read)
 
-    # --- PostgreSQL fast path ----------------------------------------------------------------------------
-    def _copy_csv(self, stream: IO[bytes], names: list[str | None]) -> None:
-        import psycopg
-
-        raw_columns = [name or f"extra_{i}" for i, name in enumerate(names)]
+    # --- PostgreSQL --------------------------------------------------------------------------------------
+    def _read_in_reader_process(self, path: str | Path) -> None:
+        """The reader process parses and validates the rows (its own core) while this one COPYs them in."""
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMP TABLE {STAGE_RAW} (line_no bigint GENERATED ALWAYS AS IDENTITY, "
-                + ", ".join(f"{c} text" for c in raw_columns) + ")"
-            )
-            try:
-                with cursor.copy(f"COPY {STAGE_RAW} ({', '.join(raw_columns)}) FROM STDIN (FORMAT csv)") as copy:
-                    for chunk in iter(lambda: stream.read(CHUNK), b""):
-                        self.digest.update(chunk)
-                        copy.write(chunk)
-                        self._tick(chunk.count(b"\n"))
-            except psycopg.errors.DataError as exc:
-                context = getattr(exc.diag, "context", "") or ""
-                match = re.search(r"line (\d+)", context)
-                row = int(match.group(1)) if match else None
-                raise PriceSheetError(
-                    f"malformed CSV ({exc.diag.message_primary}); is the file truncated?", row=row
-                ) from None
-            cursor.execute(f"SELECT count(*) FROM {STAGE_RAW}")
-            self.rows_read = cursor.fetchone()[0]
-        self._validate_raw(set(raw_columns))
-        self._convert_raw(set(raw_columns))
-
-    def _validate_raw(self, present: set[str]) -> None:
-        def col(name: str) -> str:
-            return name if name in present else "NULL"
-
-        plans = ", ".join(f"'{p}'" for p in BILLING_PLAN_TO_CYCLE)
-        currencies = ", ".join(f"'{c}'" for c in sorted(KNOWN_CURRENCIES))
-        checks = [
-            (f"coalesce(btrim({col('product_code')}), '') = ''", "product_code", "value is empty"),
-            (f"coalesce(btrim({col('sku_code')}), '') = ''", "sku_code", "value is empty"),
-            (f"upper(coalesce(btrim({col('term_duration')}), '')) !~ '^P[0-9]+[MY]$'", "term_duration",
-             "unknown term duration"),
-            (f"replace(lower(coalesce(btrim({col('billing_plan')}), '')), ' ', '') NOT IN ({plans})", "billing_plan",
-             "unknown billing plan"),
-            (f"upper(coalesce(btrim({col('market')}), '')) <> %(market)s", "market",
-             f"does not match the run's market {self.market}"),
-            (f"upper(coalesce(btrim({col('currency')}), '')) NOT IN ({currencies})", "currency", "unknown currency"),
-            (f"coalesce(btrim({col('unit_price')}), '') !~ '{_NUM_RE_SQL}'", "unit_price", "is not a number"),
-            (f"coalesce(btrim({col('erp_price')}), '') !~ '{_NUM_RE_SQL}'", "erp_price", "is not a number"),
-            (f"coalesce(btrim({col('tier_min')}), '') NOT IN ('') AND btrim({col('tier_min')}) !~ '{_NUM_RE_SQL}'",
-             "tier_min", "is not a number"),
-            (f"coalesce(btrim({col('tier_max')}), '') NOT IN ('') AND btrim({col('tier_max')}) !~ '{_NUM_RE_SQL}'",
-             "tier_max", "is not a number"),
-            (f"coalesce(btrim({col('effective_start')}), '') !~ '{_DATE_RE_SQL}'", "effective_start",
-             "is not a date like 4/1/2025 12:00:00 AM"),
-            (f"coalesce(btrim({col('effective_end')}), '') !~ '{_DATE_RE_SQL}'", "effective_end",
-             "is not a date like 4/1/2025 12:00:00 AM"),
-        ]
-        case = " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(checks))
-        values = ", ".join(f"{col(name)}::text" for _, name, _ in checks)
-        sql = (
-            f"SELECT line_no, problem, ARRAY[{values}] FROM (SELECT *, CASE {case} END AS problem FROM {STAGE_RAW}) t "
-            "WHERE problem IS NOT NULL ORDER BY line_no LIMIT 1"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, {"market": self.market})
-            found = cursor.fetchone()
-        if found is not None:
-            line_no, problem, row_values = found
-            _, name, message = checks[problem]
-            raise PriceSheetError(f"{row_values[problem]!r} {message}", row=line_no, column=COLUMNS[name])
-
-    def _convert_raw(self, present: set[str]) -> None:
-        def col(name: str) -> str:
-            return f"btrim({name})" if name in present else "NULL"
-
-        date = "to_timestamp({v}, 'FMMM/FMDD/YYYY FMHH12:MI:SS AM')"
-        cycle_case = "CASE replace(lower(btrim(billing_plan)), ' ', '') " + " ".join(
-            f"WHEN '{k}' THEN '{v}'" for k, v in BILLING_PLAN_TO_CYCLE.items()
-        ) + " END"
-        select = (
-            f"SELECT line_no, {col('product_code')} AS product_code, {col('sku_code')} AS sku_code, "
-            f"left({col('product_title')}, 255) AS product_title, left({col('sku_title')}, 255) AS sku_title, "
-            f"left(coalesce({col('publisher')}, ''), 120) AS publisher, "
-            f"coalesce({col('sku_description')}, '') AS sku_description, "
-            f"upper({col('term_duration')}) AS term_duration, {cycle_case} AS billing_cycle, "
-            f"upper({col('currency')}) AS currency, {col('unit_price')}::numeric AS unit_price, "
-            f"{col('erp_price')}::numeric AS erp_price, nullif({col('tier_min')}, '')::numeric AS tier_min, "
-            f"nullif({col('tier_max')}, '')::numeric AS tier_max, "
-            f"{date.format(v=col('effective_start'))} AS effective_start, "
-            "CASE WHEN position('/9999 ' in effective_end) > 0 THEN NULL "
-            f"ELSE {date.format(v=col('effective_end'))} END "
-            f"AS effective_end FROM {STAGE_RAW}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGE_TYPED}")
-            cursor.execute(f"CREATE TEMP TABLE {STAGE_TYPED} AS {select}")
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGE_RAW}")
+            cursor.execute(self._typed_ddl(STAGE_TYPED))
+        statements = (f"COPY {STAGE_TYPED} ({', '.join(TYPED_COLUMNS)}) FROM STDIN",)
+        with SheetReader() as reader:
+            reader.start({"mode": "stage", "path": os.path.abspath(path), "market": self.market})
+            for message in reader.messages():
+                if "batch" in message:
+                    reader.copy(message, statements)
+                    self.rows_read = message["rows_read"]
+                    self.progress(self.rows_read)
+                elif "error" in message:
+                    raise PriceSheetError(**message["error"])
+                else:
+                    self.rows_read = message["done"]
+                    break
         self._dedupe(STAGE_TYPED)
 
     def _dedupe(self, source: str) -> None:
@@ -404,8 +327,7 @@ class Stager:
                     f"PARTITION BY {key} ORDER BY effective_start DESC, line_no DESC) AS rn FROM {source} src) d "
                     "WHERE rn = 1"
                 )
-            for table in (STAGE_RAW, STAGE_TYPED):
-                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE_TYPED}")
             cursor.execute(f"SELECT count(*) FROM {STAGE}")
             (count,) = cursor.fetchone()
         if count == 0:

@@ -124,7 +124,7 @@ def test_orphan_check_finds_a_price_whose_sku_is_gone(instance, sheet_file):
 
 def test_sheet_saved_with_other_quoting_builds_the_same_catalog(instance, sheet_file):
     """A sheet re-saved by a spreadsheet (values quoted only where needed), with quotes, commas and line breaks
-    inside values: the first import reads it as PostgreSQL's CSV parser (the staged path) does."""
+    inside values: the first import and the staged path read every row as Python's csv module does."""
 
     def resave(lines):
         rows = list(csv.reader(io.StringIO("".join(lines))))
@@ -156,6 +156,11 @@ def test_sheet_saved_with_other_quoting_builds_the_same_catalog(instance, sheet_
     staged = pricesheet_import_file(instance=other, market="US", path=path)
     assert staged.status == RunStatus.SUCCEEDED, staged.error
     assert _catalog(instance) == _catalog(other)
+    with open(path, encoding="utf-8", newline="") as fh:
+        expected = {(r["ProductId"], r["SkuId"], r["TermDuration"], Decimal(r["UnitPrice"]), Decimal(r["ERP Price"]))
+                    for r in csv.DictReader(fh)}
+    _, _, prices = _catalog(instance)
+    assert {(p[0], p[1], p[2], p[5], p[6]) for p in prices} == expected
     product = Product.objects.get(instance=instance, product_id="CFQ7TTC0LH18")
     assert product.title == 'Microsoft 365 "Business" Basic, promo'
     assert product.skus.get(sku_id="0001").description == "Line one\nline two\r\nline three"

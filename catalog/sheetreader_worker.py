@@ -1,21 +1,24 @@
-"""The first import's reader process: reads, validates and formats a price sheet as COPY text (framework-free).
+"""The price-sheet reader process: reads, validates and formats a price sheet as COPY text (framework-free).
 
-``catalog.firstload`` runs this module's ``main`` in a Python process of its own. The reader does all the per-row
+``catalog.sheetreader`` runs this module's ``main`` in a Python process of its own. The reader does all the per-row
 Python work (CSV parsing, validation, formatting) and spools finished batches to files; the importing process
-streams them into PostgreSQL meanwhile. Two processes, two cores: one Python process cannot overlap its parsing
-with its COPYs (measured: a parser thread slowed the COPYs by as much as it saved, the GIL handing over late).
-Only the standard library and ``catalog.sheetformat`` are imported, so the process starts in a few milliseconds.
+streams them into PostgreSQL meanwhile. Only the standard library and ``catalog.sheetformat`` are imported, so
+the process starts in a few milliseconds. Two modes:
+
+* ``catalog`` (a first import): products, "added" change rows, SKUs and prices, numbered with primary keys the
+  importer reserves from the tables' own sequences and grants (so this process needs no database);
+* ``stage``: every row typed, in the columns of the staging table (``catalog.staging.TYPED_COLUMNS``).
 
 Protocol, one JSON object per line:
 
-* importer -> worker (stdin): the job first (see ``catalog.firstload._job``, with a first id grant), then grants
-  ``{"ids": {"product"|"sku": [[start, stop], ...]}}`` and acks ``{"ack": n}`` (batch n is in the database);
+* importer -> worker (stdin): the job first (``catalog.sheetreader.SheetReader.start``), then id grants
+  ``{"ids": {"product"|"sku": [[start, stop], ...]}}`` (mode ``catalog``) and acks ``{"ack": n}`` (batch n is in
+  the database);
 * worker -> importer (stdout): ``{"need_ids": "product"|"sku"}`` when a grant runs low, ``{"batch": n, "sizes":
-  [products, changes, SKUs, prices], "rows_read", "prices"}`` per batch spooled as ``spooled_name(n)``, then
-  ``{"done": rows}`` or ``{"error": {"message", "row", "column"}}`` (the sheet breaks the format; nothing is to be
-  applied).
+  [...], "rows_read", "prices"}`` per batch spooled as ``spooled_name(n)`` (sections: products, changes, SKUs,
+  prices; or the staged rows), then ``{"done": rows}`` or ``{"error": {"message", "row", "column"}}`` (the sheet
+  breaks the format; nothing is to be applied).
 
-Primary keys come from the importer, reserved from the tables' own sequences, so the worker needs no database.
 At most ``ahead`` batches wait in the spool: memory and disk do not grow with the sheet.
 """
 
@@ -169,7 +172,8 @@ class _Parser:
     SKUs when written, and the importer falls back to staging, which takes any order.
     """
 
-    def __init__(self, names: list[str | None], job: dict[str, Any], products: _Ids, skus: _Ids) -> None:
+    def __init__(self, names: list[str | None], job: dict[str, Any], products: _Ids | None, skus: _Ids | None,
+                 ) -> None:
         self.width = len(names)
         at = {name: i for i, name in enumerate(names) if name is not None}
         self.get = itemgetter(*(at.get(name, self.width) for name in _READ))  # missing -> the "" appended
@@ -179,13 +183,15 @@ class _Parser:
         self.sku_ids = skus
         self.batch_size = job["batch"]
         self.first_batch = job.get("first_batch", self.batch_size)
-        run, active = job["run_id"], job["active"]
-        self.product_line = (f"{{pk}}\t{job['instance_id']}\t{self.market}\t{{code}}\t{{title}}\t\t"
-                             f"{job['product_type']}\t{{family}}\t\tf\t{{publisher}}\t{active}\t{run}\t{run}\n")
-        self.change_line = f"{run}\t{job['added']}\t{{}}\t{_NULL}\t\t\t\t0\n"
-        self.sku_line = (f"{{pk}}\t{{product}}\t{{code}}\t{{title}}\t{{description}}\t1\t0\tf\t\tf\t[]\t[]\t{active}\t"
-                         f"{run}\t{run}\n")
-        self.price_tail = f"\tt\t{run}\n"
+        self.stage = job["mode"] == "stage"
+        if not self.stage:  # the catalog rows' constant columns around the per-row values
+            run, active = job["run_id"], job["active"]
+            self.product_line = (f"{{pk}}\t{job['instance_id']}\t{self.market}\t{{code}}\t{{title}}\t\t"
+                                 f"{job['product_type']}\t{{family}}\t\tf\t{{publisher}}\t{active}\t{run}\t{run}\n")
+            self.change_line = f"{run}\t{job['added']}\t{{}}\t{_NULL}\t\t\t\t0\n"
+            self.sku_line = (f"{{pk}}\t{{product}}\t{{code}}\t{{title}}\t{{description}}\t1\t0\tf\t\tf\t[]\t[]\t"
+                             f"{active}\t{run}\t{run}\n")
+            self.price_tail = f"\tt\t{run}\n"
         self.combos: dict[tuple[str, str, str, str], str] = {}  # raw -> "term\tcycle\tcurrency"
         self.dates: dict[str, str | None] = {}  # raw -> ISO text (None: open end)
 
@@ -230,11 +236,16 @@ class _Parser:
     def batches(self, reader: Iterator[list[str]]) -> Iterator[_Batch]:
         get, width, pad, combos, dates, number_of = self.get, self.width, self.pad, self.combos, self.dates, self.number
         is_number = NUM_RE.match
-        product_line, change_line, sku_line, price_tail = (self.product_line, self.change_line, self.sku_line,
-                                                           self.price_tail)
-        take_product, take_sku = self.product_ids.take, self.sku_ids.take
+        stage = self.stage
+        if not stage:
+            assert self.product_ids is not None and self.sku_ids is not None
+            take_product, take_sku = self.product_ids.take, self.sku_ids.take
+            product_line, change_line, sku_line, price_tail = (self.product_line, self.change_line, self.sku_line,
+                                                               self.price_tail)
         product = sku = product_raw = sku_raw = None
         product_pk = sku_pk = row = 0
+        texts: tuple[str, ...] = ()  # stage: the raw text values behind ``head``
+        head = ""  # stage: the row's ids and texts as COPY text
         # A small first batch gets the importer writing early; batches then grow no faster than the importer
         # writes them (its COPYs take a little longer per row than parsing), so it never waits for the next one.
         limit = self.first_batch
@@ -259,7 +270,11 @@ class _Parser:
                     if not code or not sku_code:
                         raise SheetFormatError("value is empty", row=row,
                                                column=COLUMNS["sku_code" if code else "product_code"])
-                    if code != product:
+                    if stage:
+                        product = code
+                        sku = sku_code
+                        texts = ()
+                    elif code != product:
                         product = code
                         product_pk = take_product()
                         title = product_title.strip()[:255]
@@ -268,7 +283,7 @@ class _Parser:
                             family=_escape(family_for_title(title)), publisher=_escape(publisher.strip()[:120])))
                         batch.changes.append(change_line.format(product_pk))
                         sku = None
-                    if sku_code != sku:
+                    if not stage and sku_code != sku:
                         sku = sku_code
                         sku_pk = take_sku()
                         batch.skus.append(sku_line.format(
@@ -296,8 +311,17 @@ class _Parser:
                 end = dates.get(end_raw, _UNSEEN)
                 if end is _UNSEEN:
                     end = self.date(row, end_raw, "effective_end")
-                prices.append(f"{sku_pk}\t{terms}\t{unit_price}\t{erp_price}\t{tier_min}\t{tier_max}\t{start}\t"
-                              f"{end or _NULL}{price_tail}")
+                if not stage:
+                    prices.append(f"{sku_pk}\t{terms}\t{unit_price}\t{erp_price}\t{tier_min}\t{tier_max}\t{start}\t"
+                                  f"{end or _NULL}{price_tail}")
+                else:  # every row as it is (staging keeps the latest of repeated keys), in TYPED_COLUMNS order
+                    if (product_title, sku_title, publisher, description) != texts:
+                        texts = (product_title, sku_title, publisher, description)
+                        head = (f"{_escape(product)}\t{_escape(sku)}\t{_escape(product_title.strip()[:255])}\t"
+                                f"{_escape(sku_title.strip()[:255])}\t{_escape(publisher.strip()[:120])}\t"
+                                f"{_escape(description.strip())}")
+                    prices.append(f"{row}\t{head}\t{terms}\t{unit_price}\t{erp_price}\t{tier_min}\t{tier_max}\t"
+                                  f"{start}\t{end or _NULL}\n")
                 if len(prices) >= limit:
                     batch.rows_read = row
                     yield batch
@@ -348,6 +372,9 @@ def _read(stream: IO[bytes], job: dict[str, Any], channel: _Channel) -> Iterator
         raise SheetFormatError(f"unreadable header ({exc})") from None
     if not header or not "".join(header).strip():
         raise SheetFormatError("the file is empty (no header row)")
+    if job["mode"] == "stage":
+        yield from _Parser(map_header(header), job, None, None).batches(_records(text, len(header)))
+        return
     products, skus = _Ids("product", channel, ahead=job["ahead"]), _Ids("sku", channel, ahead=job["ahead"])
     products.grant(job["ids"]["product"])
     skus.grant(job["ids"]["sku"])
@@ -364,7 +391,9 @@ def run(job: dict[str, Any], channel: _Channel) -> int:
         for number, batch in enumerate(_read(stream, job, channel), start=1):
             while number - channel.acked > job["ahead"]:  # bounded run-ahead: wait for the importer
                 channel.receive()
-            blobs = ["".join(lines).encode() for lines in (batch.products, batch.changes, batch.skus, batch.prices)]
+            sections = (batch.prices,) if job["mode"] == "stage" else (
+                batch.products, batch.changes, batch.skus, batch.prices)
+            blobs = ["".join(lines).encode() for lines in sections]
             with open(os.path.join(job["spool"], spooled_name(number)), "wb") as spooled:
                 for blob in blobs:
                     spooled.write(blob)
