@@ -42,10 +42,15 @@ class SheetReader:
         # start), the project put on its path explicitly.
         code = (f"import sys; sys.path.insert(0, {str(settings.BASE_DIR)!r}); "
                 "from catalog.sheetreader_worker import main; sys.exit(main())")
-        self.process = subprocess.Popen(
-            [sys.executable, "-S", "-c", code], cwd=settings.BASE_DIR, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=self.errors, text=True, encoding="utf-8", bufsize=1,
-        )
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-S", "-c", code], cwd=settings.BASE_DIR, stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=self.errors, text=True, encoding="utf-8", bufsize=1,
+            )
+        except OSError:  # no process to close later: leave nothing behind (the run fails with the reason)
+            self.errors.close()
+            shutil.rmtree(self.spool, ignore_errors=True)
+            raise
 
     def __enter__(self) -> SheetReader:
         return self

@@ -211,3 +211,13 @@ def test_reader_process_that_dies_fails_the_run_and_applies_nothing(instance, sh
     assert not Product.objects.exists() and list(spool_root.iterdir()) == []
     again = pricesheet_import_file(instance=instance, market="US", path=path)  # retried: a first import again
     assert again.status == RunStatus.SUCCEEDED and Price.objects.count() == 100
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the reader process serves the PostgreSQL load only")
+def test_reader_process_that_cannot_start_fails_the_run(instance, sheet_file, spool_root, monkeypatch):
+    path = sheet_file(rows=10)
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "executable", str(spool_root / "no-such-python"))
+        run = pricesheet_import_file(instance=instance, market="US", path=path)
+    assert run.status == RunStatus.FAILED and "no-such-python" in run.error
+    assert not Product.objects.exists() and list(spool_root.iterdir()) == []
