@@ -154,7 +154,7 @@ class _Ids:
 
 
 class _Batch:
-    """One slice of the sheet as COPY text lines, per table."""
+    """One slice of the sheet as COPY text lines, per table (mode ``stage``: the typed rows, in ``prices``)."""
 
     def __init__(self) -> None:
         self.rows_read = 0
@@ -182,7 +182,7 @@ class _Parser:
         self.product_ids = products
         self.sku_ids = skus
         self.batch_size = job["batch"]
-        self.first_batch = job.get("first_batch", self.batch_size)
+        self.first_batch = job["first_batch"]
         self.stage = job["mode"] == "stage"
         if not self.stage:  # the catalog rows' constant columns around the per-row values
             run, active = job["run_id"], job["active"]

@@ -178,7 +178,6 @@ class Stager:
             return
         with open(path, "rb") as stream:
             first = stream.readline()
-            self.digest.update(first)
             header_text = codecs.decode(first, "utf-8-sig").strip("\r\n")
             if not header_text.strip():
                 raise PriceSheetError("the file is empty (no header row)")
@@ -222,7 +221,6 @@ class Stager:
             decoder = codecs.getincrementaldecoder("utf-8")()
             pending = ""
             for chunk in iter(lambda: stream.read(CHUNK), b""):
-                self.digest.update(chunk)
                 pending += decoder.decode(chunk)
                 *complete, pending = pending.split("\n")
                 for line in complete:
@@ -335,4 +333,5 @@ class Stager:
 
     @property
     def hexdigest(self) -> str:
+        """Digest of the client rows ``load_rows`` staged (a file's digest is the file's own: ``_file_digest``)."""
         return self.digest.hexdigest()
