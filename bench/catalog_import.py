@@ -4,7 +4,7 @@ Usage (needs PostgreSQL; creates and drops its own database ``<name>_bench``):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/catalog_bench .venv/bin/python bench/catalog_import.py [--rows N]
 
 Prints for N and 4N, for one single-currency market (US) and one six-currency European market (DE):
-rows/s of the first import (into an empty catalog: ``catalog.firstload``), of a no-change resync (digest
+rows/s of the first import (into an empty catalog: ``catalog.pricesheet.firstload``), of a no-change resync (digest
 shortcut, and forced full diff), of a raw COPY of the file into an unindexed table (same run, faster of two
 tries), the ratios, and the peak RSS of the process that ran the case or of its price-sheet reader process,
 whichever is larger (each market x size case runs in its own process so the peak is not carried over from a
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bss.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
 def _peak_rss_mb() -> float:

@@ -56,7 +56,7 @@ def main() -> int:
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
     os.environ["PARTNER_CENTER_MAX_RETRIES"] = "2"
     os.environ["PARTNER_CENTER_RATE_LIMIT_REDIS_URL"] = ""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bss.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
     with simulator(workdir, args.rate_limit) as sim:
         os.environ["PARTNER_CENTER_CA_BUNDLE"] = sim.ca_bundle or ""
@@ -145,9 +145,9 @@ def run(sim, args) -> int:
     from django.db import connection
 
     import bss.partner_center as partner_center
-    from bss.celery import app as celery_app
     from bss.choices import OrderStatus, ResellerKind, UserRole
     from bss.models import Marketplace, Order, PartnerCenterInstance, Reseller, User
+    from config.celery import app as celery_app
     from partnercenter.ratelimit import NullRateLimiter, TokenBucketLimiter
 
     celery_app.conf.task_always_eager = True

@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bss.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 SKUS = ("CFQ7TTC0LH18:0001:CFQ7TTC0K971",)  # Business Basic, bought k times per customer
 
@@ -83,9 +83,9 @@ def run_bench(sim, n: int, k: int, drift: float) -> None:
     from django.conf import settings
 
     import bss.partner_center as glue
-    from bss.celery import app as celery_app
     from bss.models import Subscription
     from bss.partner_center import get_client
+    from config.celery import app as celery_app
     from partnercenter.ratelimit import NullRateLimiter
     from reconciliation import services
     from reconciliation.choices import RunScope

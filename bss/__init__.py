@@ -1,4 +1,2 @@
-# Expose the Celery app so that @shared_task binds to it as soon as Django starts.
-from bss.celery import app as celery_app
-
-__all__ = ["celery_app"]
+"""The core: instances, resellers, marketplaces, customers, tenants, orders, subscriptions and their licence ledger,
+MCA, audit, users, and the business rules (bss.rules). It imports nothing above it but partnercenter."""

@@ -3,6 +3,8 @@
 import contextvars
 from dataclasses import dataclass
 
+from django.http import HttpRequest
+
 
 @dataclass(frozen=True)
 class RequestContext:
@@ -25,3 +27,8 @@ def bind(context: RequestContext) -> contextvars.Token[RequestContext | None]:
 
 def reset(token: contextvars.Token[RequestContext | None]) -> None:
     _current.reset(token)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR is the proxy in production; gunicorn is run with --forwarded-allow-ips so it is rewritten there.
+    return request.META.get("REMOTE_ADDR") or None

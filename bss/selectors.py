@@ -19,7 +19,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from bss.choices import BillingCycle, SubscriptionStatus, UserRole
+from bss.choices import BillingCycle, ResellerKind, SubscriptionStatus, UserRole
 from bss.exceptions import NotFound
 from bss.models import Customer, Marketplace, MCAAcceptance, MicrosoftTenant, Order, Reseller, Subscription, User
 
@@ -149,3 +149,42 @@ def subscription_get_for_user(*, user: User, subscription_id: int) -> Subscripti
 
 def mca_acceptance_list_for_user(*, user: User) -> QuerySet[MCAAcceptance]:
     return MCAAcceptance.objects.select_related("customer", "recorded_by").filter(_customer_scope(user, "customer__"))
+
+
+# --- Marketplaces: which marketplace a user belongs to or manages ------------------------------------------
+
+
+def tenant_marketplaces() -> QuerySet[Marketplace]:
+    return Marketplace.objects.select_related("owner", "instance").filter(
+        is_active=True, owner__kind=ResellerKind.TENANT, owner__is_active=True
+    )
+
+
+def user_belongs_to_marketplace(user: User, marketplace: Marketplace) -> bool:
+    """A user of the owning reseller, or a user of one of its customers who shops in this marketplace."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.role == UserRole.RESELLER:
+        return user.reseller_id == marketplace.owner_id
+    if user.role == UserRole.CUSTOMER and user.customer_id:
+        customer = user.customer
+        return customer.reseller_id == marketplace.owner_id and customer.marketplace_id == marketplace.pk
+    return False
+
+
+def tenant_marketplace_for_member(*, user: User, slug: str) -> Marketplace:
+    """The tenant reseller's marketplace at /m/<slug>/ for one of its members (provider staff may open any)."""
+    marketplace = tenant_marketplaces().filter(slug=slug).first()
+    if marketplace is None or not (user_is_provider_staff(user) or user_belongs_to_marketplace(user, marketplace)):
+        raise NotFound("Marketplace not found.")
+    return marketplace
+
+
+def tenant_admin_marketplace(user: User) -> Marketplace:
+    """The marketplace a tenant reseller's admin user manages."""
+    if not (user.is_authenticated and user.is_active and user.role == UserRole.RESELLER and user.is_reseller_admin):
+        raise NotFound("Not found.")
+    marketplace = tenant_marketplaces().filter(owner_id=user.reseller_id).order_by("pk").first()
+    if marketplace is None:
+        raise NotFound("Not found.")
+    return marketplace

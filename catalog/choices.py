@@ -3,7 +3,7 @@
 from django.db import models
 
 # The price-sheet rules live in the framework-free format module; re-exported here with the other enumerations.
-from catalog.sheetformat import BILLING_PLAN_TO_CYCLE, KNOWN_CURRENCIES, PRODUCT_FAMILIES, family_for_title
+from catalog.pricesheet.format import BILLING_PLAN_TO_CYCLE, KNOWN_CURRENCIES, PRODUCT_FAMILIES, family_for_title
 
 __all__ = [
     "BILLING_PLAN_TO_CYCLE", "KNOWN_CURRENCIES", "PRODUCT_FAMILIES", "family_for_title",

@@ -20,8 +20,8 @@ MONEY = {"max_digits": 20, "decimal_places": 6}
 
 #: References among the tables a catalog sync writes in bulk (Product, Sku, Price, CatalogChange and their run
 #: pointers) carry no database constraint: PostgreSQL checks a foreign key row by row at commit (about 3 us each),
-#: which cost more than loading the whole price sheet. These rows are written only by ``catalog.diff`` and
-#: ``catalog.firstload``, in one transaction under the instance lock, with ids taken from the parent rows
+#: which cost more than loading the whole price sheet. These rows are written only by ``catalog.pricesheet.diff`` and
+#: ``catalog.pricesheet.firstload``, in one transaction under the instance lock, with ids taken from the parent rows
 #: themselves; nothing deletes them except the ORM, which applies ``on_delete`` itself. A product's reference to its
 #: instance is one of them (0.1 s of checks per 20k products): the sync holds that instance's row locked
 #: (``select_for_update``) while it writes, so the instance exists, and ``PROTECT`` keeps it while it has products.
@@ -71,7 +71,7 @@ class CatalogSyncRun(TimestampedModel):
 
 class Product(TimestampedModel):
     # Table pages are kept half full on PostgreSQL (migration 0006): each sync's "seen again" update stays on the page.
-    # Never looked up by creation time: no index (each one costs every bulk-synced row; see catalog.firstload).
+    # Never looked up by creation time: no index (each costs every bulk-synced row; see catalog.pricesheet.firstload).
     # The four timestamps default to the statement's time in the database: a first import leaves them out of its
     # COPY, which saves PostgreSQL parsing four timestamps per row.
     created_at = models.DateTimeField(auto_now_add=True, db_default=Now())

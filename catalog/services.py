@@ -21,7 +21,6 @@ from django.utils import timezone
 from bss.exceptions import ApplicationError
 from bss.models import Marketplace, PartnerCenterInstance, User
 from bss.services.audit import audit_record
-from catalog import diff, firstload
 from catalog.choices import ChangeKind, Lifecycle, MarkupKind, RunSource, RunStage, RunStatus, family_for_title
 from catalog.models import (
     Availability,
@@ -33,7 +32,8 @@ from catalog.models import (
     Product,
     Sku,
 )
-from catalog.staging import PriceSheetError, Stager, tune_for_bulk
+from catalog.pricesheet import diff, firstload
+from catalog.pricesheet.staging import PriceSheetError, Stager, tune_for_bulk
 from partnercenter import errors as pc_errors
 
 logger = logging.getLogger(__name__)
@@ -278,7 +278,7 @@ def _apply(run: CatalogSyncRun, *, api_data: ApiCatalog | None, previous: Catalo
            shortcut: bool, direct: bool = False, stager: Stager | None = None) -> None:
     """Apply the run in the caller's transaction.
 
-    ``direct``: a price-list file into an empty catalog, loaded here by ``catalog.firstload`` (no staging); it
+    ``direct``: a price-list file into an empty catalog, loaded here by ``pricesheet.firstload`` (no staging); it
     falls back to staging + diff when the catalog is no longer empty under the lock or the sheet repeats a key.
     """
     # One writer per instance at a time.

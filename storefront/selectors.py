@@ -15,8 +15,8 @@ from bss import selectors as bss_selectors
 from bss.choices import BillingCycle, OrderStatus, RelationshipStatus, ResellerKind, TermDuration, UserRole
 from bss.exceptions import NotFound
 from bss.models import Customer, Marketplace, MCAAcceptance, Order, Reseller, User
+from catalog import offers as offer_source
 from catalog import selectors as catalog_selectors
-from storefront import offers as offer_source
 from storefront.models import Cart, CartLine
 
 # Re-exported for the views: the storefront's view of a sellable offer.
@@ -106,14 +106,6 @@ def store_offer_facets(*, offers: list[StoreOffer]) -> tuple[list[str], list[str
     terms = [t for t in term_order if any(p.term_duration == t for o in offers for p in o.plans)]
     cycles = [c for c in BillingCycle.values if any(p.billing_cycle == c for o in offers for p in o.plans)]
     return families, terms, cycles
-
-
-def store_offer_get(*, marketplace: Marketplace, offer_id: int) -> StoreOffer:
-    """One orderable offer of the marketplace; NotFound when unpublished, discontinued or from elsewhere."""
-    offer = offer_source.offer_for_marketplace(marketplace=marketplace, offer_id=offer_id)
-    if offer is None:
-        raise NotFound("This product is not (or no longer) sold in this marketplace.")
-    return offer
 
 
 # -- carts --------------------------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bss import selectors as bss_selectors
 from bss.choices import CspModel, OrderKind, OrderStatus, UserRole
 from bss.exceptions import ApplicationError
-from bss.middleware import client_ip
 from bss.models import Marketplace
+from bss.request_context import client_ip
 from partnercenter.errors import PartnerCenterError
 from provisioning import services as provisioning_services
 from storefront import selectors, services, wizard

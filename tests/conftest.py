@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import connection
 from kombu import pools as kombu_pools
 
-from bss.celery import app as celery_app
+from config.celery import app as celery_app
 from tests.factories.simulator import sim_instance, use_simulator
 
 # The Partner Center simulator's fixtures (pc_sim, ...) are available to every test.

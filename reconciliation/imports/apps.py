@@ -6,16 +6,3 @@ class ImportsConfig(AppConfig):
     name = "reconciliation.imports"
     label = "imports"
     verbose_name = "Import of Office 365 customers"
-
-    def ready(self) -> None:
-        from bss.backoffice.tools import Tool, register_tool
-
-        register_tool(
-            Tool(
-                title="Import Office 365 Customers",
-                url_name="imports:home",
-                description="Bring existing Partner Center customers, tenants and subscriptions into the BSS "
-                "(CSP direct and indirect), with a preview and a result report.",
-                permission="imports.run_import",
-            )
-        )

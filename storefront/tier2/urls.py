@@ -1,6 +1,6 @@
 """Tier-2 routes, mounted at the site root by bss/urls.py: /m/<slug>/ (a tenant reseller's marketplace address),
-/store/reseller/... (the tenant reseller admin's price list and change report), /backoffice/tier2/... (the
-provider's price to each tenant reseller)."""
+/store/reseller/... (the tenant reseller admin's price list and change report) (the provider's price to
+each tenant reseller is a back-office tool: backoffice/tier2)."""
 
 from django.urls import path
 
@@ -15,5 +15,4 @@ urlpatterns = [
     path("store/reseller/price-list/markup/", views.default_markup, name="default_markup"),
     path("store/reseller/price-list/skus/<int:sku_id>/", views.sku_action, name="sku_action"),
     path("store/reseller/changes/", views.changes, name="changes"),
-    path("backoffice/tier2/resellers/<int:reseller_id>/wholesale/", views.wholesale, name="wholesale"),
 ]

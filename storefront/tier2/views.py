@@ -14,26 +14,20 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from bss import selectors as bss_selectors
-from bss.backoffice.access import staff_required
-from bss.choices import ResellerKind
 from bss.exceptions import ApplicationError, NotFound
 from bss.models import Marketplace
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.choices import MarkupKind
-from catalog.models import MarkupRule, Sku
+from catalog.models import MarkupRule
 from catalog.pricing import Markup
 from catalog.resellerprices import selectors as price_selectors
-from catalog.resellerprices import services as price_services
-from catalog.resellerprices.models import ResellerPriceRule
-from catalog.resellerprices.wholesale import wholesale_for_reseller
 from storefront import selectors as storefront_selectors
 from storefront.tier2.access import tenant_admin_required, tenant_marketplace_for_member, tenant_marketplaces
 from storefront.tier2.context_processors import MARKETPLACE_SESSION_KEY, brand_of
-from storefront.tier2.forms import PercentForm, SinceForm, SkuActionForm, WholesaleForm
+from storefront.tier2.forms import PercentForm, SinceForm, SkuActionForm
 
 CHANGES_DEFAULT_DAYS = 35
 
@@ -162,50 +156,3 @@ def changes(request: HttpRequest, *, marketplace: Marketplace) -> HttpResponse:
         "counts": {kind: sum(1 for i in items if i.kind == kind) for kind in ("added", "discontinued", "repriced")},
     }
     return _page(request, "tier2/changes.html", context)
-
-
-# -- back office: the provider's price to a tenant reseller --------------------------------------------------
-@staff_required("bss.change_reseller")
-@require_http_methods(["GET", "POST"])
-def wholesale(request: HttpRequest, reseller_id: int) -> HttpResponse:
-    reseller = bss_selectors.reseller_list_for_user(user=request.user).filter(
-        pk=reseller_id, kind=ResellerKind.TENANT
-    ).first()
-    if reseller is None:
-        raise NotFound("Reseller not found.")
-    marketplace = tenant_marketplaces().filter(owner=reseller).order_by("pk").first()
-    form = WholesaleForm(request.POST or None)
-    if request.method == "POST":
-        if request.POST.get("delete"):
-            rule = ResellerPriceRule.objects.filter(reseller=reseller, pk=request.POST["delete"]).first()
-            if rule is None:
-                raise NotFound("Rule not found.")
-            price_services.reseller_price_rule_delete(actor=request.user, rule=rule)
-            messages.success(request, "Rule removed.")
-            return redirect("tier2:wholesale", reseller_id=reseller.pk)
-        if form.is_valid():
-            sku = None
-            ref = form.cleaned_data["sku"].strip()
-            if ref:
-                product_id, _, sku_code = ref.partition(":")
-                skus = catalog_selectors.sku_list_for_marketplace(marketplace) if marketplace else Sku.objects.none()
-                sku = skus.filter(product__product_id__iexact=product_id, sku_id__iexact=sku_code).first()
-                if sku is None:
-                    form.add_error("sku", "No such SKU in the reseller's catalog (productId:skuId).")
-            if form.is_valid():
-                try:
-                    price_services.reseller_price_rule_set(actor=request.user, reseller=reseller, sku=sku,
-                                                           percent=form.cleaned_data["percent"])
-                except ApplicationError as exc:
-                    form.add_error(None, exc.message)
-                else:
-                    messages.success(request, "Price to the reseller saved; its price list follows at once.")
-                    return redirect("tier2:wholesale", reseller_id=reseller.pk)
-    context = {
-        "reseller": reseller,
-        "marketplace": marketplace,
-        "wholesale": wholesale_for_reseller(reseller),
-        "rules": price_selectors.wholesale_rule_list(reseller_id=reseller.pk),
-        "form": form,
-    }
-    return render(request, "tier2/wholesale.html", context)

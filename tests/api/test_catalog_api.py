@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from bss.api.keys import api_key_create
+from api.keys import api_key_create
 from catalog.models import Price, Sku
 from catalog.services import catalog_sync_run, markup_rule_set, offer_publish
 from tests.factories.bss import MarketplaceFactory, ResellerFactory, ResellerUserFactory, UserFactory

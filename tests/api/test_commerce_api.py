@@ -4,8 +4,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from bss.api.keys import api_key_create
-from bss.api.models import IdempotencyRecord
+from api.keys import api_key_create
+from api.models import IdempotencyRecord
 from bss.models import Order, Subscription
 from catalog.models import Sku
 from catalog.services import catalog_sync_run, offer_publish

@@ -4,8 +4,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from bss.api.keys import api_key_create, api_key_revoke
-from bss.api.throttling import PerKeyRateThrottle
+from api.keys import api_key_create, api_key_revoke
+from api.throttling import PerKeyRateThrottle
 from bss.models import AuditEvent, Customer
 from tests.factories.bss import (
     CustomerUserFactory,

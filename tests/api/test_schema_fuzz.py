@@ -9,8 +9,8 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from bss.api.keys import api_key_create
-from bss.wsgi import application
+from api.keys import api_key_create
+from config.wsgi import application
 from tests.factories.bss import MarketplaceFactory, ResellerUserFactory, SubscriptionFactory
 
 
@@ -45,7 +45,7 @@ def api_key(db):
 
 @pytest.fixture(autouse=True)
 def _no_throttling(monkeypatch):
-    from bss.api.throttling import PerKeyRateThrottle
+    from api.throttling import PerKeyRateThrottle
 
     monkeypatch.setattr(PerKeyRateThrottle, "THROTTLE_RATES", {"per_key": "100000/min"})
 

@@ -34,7 +34,7 @@ def test_real_worker_runs_the_health_task():
             "-m",
             "celery",
             "-A",
-            "bss",
+            "config",
             "worker",
             "--pool=solo",
             "--concurrency=1",
@@ -54,7 +54,7 @@ def test_real_worker_runs_the_health_task():
         from celery import Celery
 
         producer = Celery("test-producer", broker=url, backend=url)
-        result = producer.send_task("bss.tasks.health_check", queue=queue)
+        result = producer.send_task("config.tasks.health_check", queue=queue)
         assert result.get(timeout=60) == {"ok": True}
     finally:
         worker.terminate()

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from bss.backoffice.tools import tools_for
+from backoffice.tools import tools_for
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,6 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from bss.celery import app as celery_app
 from bss.models import AuditEvent, User
 from catalog.choices import Lifecycle, MarkupKind, RunStage, RunStatus
 from catalog.models import (
@@ -25,6 +24,7 @@ from catalog.models import (
     Sku,
 )
 from catalog.services import _set_progress, markup_rule_set, offer_publish, pricesheet_import_file
+from config.celery import app as celery_app
 from partnercenter.simulator import catalog_data as cd
 from tests.catalog.test_import_file import _replace_cell
 from tests.factories.bss import (

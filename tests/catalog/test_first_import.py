@@ -1,6 +1,6 @@
 """First import of a price-list file into an empty catalog.
 
-On PostgreSQL it is streamed straight into the catalog (``catalog.firstload``); a sheet that repeats a price key
+On PostgreSQL it is streamed straight into the catalog (``pricesheet.firstload``); a sheet that repeats a price key
 or lists a SKU's rows apart falls back to staging. Either way the catalog must come out as the staged path
 builds it, and a bad row anywhere leaves nothing behind.
 """

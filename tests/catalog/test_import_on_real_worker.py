@@ -36,7 +36,7 @@ def test_first_import_runs_on_a_prefork_worker(shared_database, sheet_file, tmp_
     queue = f"test-catalog-{os.getpid()}-{int(time.time())}"
     log = tmp_path / "worker.log"
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "bss", "worker", "--pool=prefork", "--concurrency=1", "-Q", queue,
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", "--concurrency=1", "-Q", queue,
          "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
         cwd=ROOT, env={**os.environ, "REDIS_URL": url, "DATABASE_URL": shared_database},
         stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,

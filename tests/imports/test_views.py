@@ -9,7 +9,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from bss.backoffice.tools import tools_for
+from backoffice.tools import tools_for
 from bss.models import Customer, MicrosoftTenant, Reseller
 from reconciliation.imports.choices import Classification, ResellerAction, RunStatus
 from reconciliation.imports.models import ImportRun

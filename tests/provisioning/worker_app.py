@@ -2,7 +2,7 @@
 
 import os
 
-from bss.celery import app
+from config.celery import app
 
 QUEUE = os.environ["PROVISIONING_TEST_QUEUE"]
 app.conf.task_default_queue = QUEUE

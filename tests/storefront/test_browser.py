@@ -14,8 +14,8 @@ import pytest
 from django.utils import timezone
 from kombu import pools as kombu_pools
 
-from bss.celery import app as celery_app
 from bss.models import Order, Subscription
+from config.celery import app as celery_app
 from provisioning import services as provisioning_services
 from tests.storefront.conftest import BUSINESS_BASIC, BUSINESS_STANDARD
 

@@ -17,8 +17,8 @@ from django.urls import get_resolver, resolve
 from django.urls.resolvers import URLResolver
 from django.utils import timezone
 
-from bss.api.keys import api_key_create
-from bss.api.models import ApiKey
+from api.keys import api_key_create
+from api.models import ApiKey
 from bss.choices import AcceptanceRole
 from bss.models import (
     AuditEvent,

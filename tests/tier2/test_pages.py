@@ -63,7 +63,7 @@ def test_reseller_admin_sets_markup_publishes_and_previews(client, side_a, side_
 
 def test_provider_sets_the_price_to_a_tenant_reseller(client, side_a, staff):
     client.force_login(staff)
-    url = reverse("tier2:wholesale", args=[side_a.reseller.pk])
+    url = reverse("backoffice_tier2:wholesale", args=[side_a.reseller.pk])
     assert "20%" in client.get(url).content.decode()
     assert client.post(url, {"percent": "12.5"}).status_code == 302
     ref = f"{side_a.offer.sku.product.product_id}:{side_a.offer.sku.sku_id}"
@@ -73,4 +73,4 @@ def test_provider_sets_the_price_to_a_tenant_reseller(client, side_a, staff):
     bad = client.post(url, {"percent": "3", "sku": "NOPE:0001"})
     assert bad.status_code == 200 and "No such SKU" in bad.content.decode()
     # light resellers and the provider have no price list of their own
-    assert client.get(reverse("tier2:wholesale", args=[side_a.reseller.parent_id])).status_code == 404
+    assert client.get(reverse("backoffice_tier2:wholesale", args=[side_a.reseller.parent_id])).status_code == 404

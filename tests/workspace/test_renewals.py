@@ -10,8 +10,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from bss.celery import app as celery_app
 from bss.models import AuditEvent
+from config.celery import app as celery_app
 from storefront.workspace import services
 from storefront.workspace.models import RenewalReminder
 from storefront.workspace.tasks import renewal_reminders_task

@@ -1,0 +1,23 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from api import catalog_views, commerce_views, views
+
+router = DefaultRouter()
+router.register("customers", views.CustomerViewSet, basename="customer")
+router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
+router.register("orders", views.OrderViewSet, basename="order")
+router.register("mca-acceptances", views.MCAAcceptanceViewSet, basename="mca-acceptance")
+
+urlpatterns = [
+    path("catalog/offers/", catalog_views.CatalogOffersView.as_view(), name="catalog-offers"),
+    path("orders/place/", commerce_views.OrderPlaceView.as_view(), name="order-place"),
+    path("mca-acceptances/record/", commerce_views.MCAAcceptanceRecordView.as_view(), name="mca-record"),
+    path("operations/<int:pk>/", commerce_views.OperationDetailView.as_view(), name="operation-detail"),
+    path("subscriptions/<int:pk>/change-quantity/", commerce_views.SubscriptionChangeQuantityView.as_view()),
+    path("subscriptions/<int:pk>/suspend/", commerce_views.SubscriptionSuspendView.as_view()),
+    path("subscriptions/<int:pk>/reactivate/", commerce_views.SubscriptionReactivateView.as_view()),
+    path("subscriptions/<int:pk>/auto-renew/", commerce_views.SubscriptionAutoRenewView.as_view()),
+    path("subscriptions/<int:pk>/cancel/", commerce_views.SubscriptionCancelView.as_view()),
+    *router.urls,
+]

@@ -1,0 +1,31 @@
+from django.urls import path
+
+from backoffice import views
+from backoffice.cloud_services import views as cloud_services
+from backoffice.customers import views as customers
+from backoffice.resellers import views as resellers
+
+app_name = "backoffice"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("setup/tools/", views.tools, name="tools"),
+    path("customers/", customers.customer_list, name="customer_list"),
+    path("customers/<int:customer_id>/", customers.customer_detail, name="customer_detail"),
+    path("resellers/", resellers.reseller_list, name="reseller_list"),
+    path("resellers/new/", resellers.reseller_onboard_view, name="reseller_onboard"),
+    path("resellers/<int:reseller_id>/", resellers.reseller_detail, name="reseller_detail"),
+    path("setup/cloud-services/", cloud_services.instance_list, name="cloud_services"),
+    path("setup/cloud-services/new/", cloud_services.instance_create_view, name="cloud_services_create"),
+    path("setup/cloud-services/<int:instance_id>/", cloud_services.instance_edit_view, name="cloud_services_edit"),
+    path(
+        "setup/cloud-services/<int:instance_id>/test/",
+        cloud_services.instance_test_connection_view,
+        name="cloud_services_test",
+    ),
+    path(
+        "setup/marketplaces/<int:marketplace_id>/annual-billing/",
+        cloud_services.marketplace_annual_billing_view,
+        name="marketplace_annual_billing",
+    ),
+]

@@ -1,0 +1,37 @@
+"""The Celery application and the one place where periodic work is declared."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+from django.conf import settings
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("cspbss")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+app.autodiscover_tasks(["config"])  # the shell's own health task (config is not an installed app)
+
+# Stable dotted names; each entry says why it runs at that cadence. Later issues add their entries here.
+app.conf.beat_schedule = {
+    # Cheap liveness probe: proves beat -> broker -> worker works end to end; monitoring watches its result.
+    "bss.health": {"task": "config.tasks.health_check", "schedule": crontab(minute="*/5")},
+    # Nightly, after the day's changes settle and before business hours: compare every instance with Partner Center.
+    "reconciliation.nightly": {
+        "task": "reconciliation.tasks.reconciliation_nightly_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # Every 30 s: provisioning steps that are due (order/relationship polls, retries, read-backs, dead workers).
+    "provisioning.due": {"task": "provisioning.tasks.operations_due_task", "schedule": 30.0},
+    # Daily in the morning: renewal reminders are date-based (RENEWAL_REMINDER_DAYS before the term end), sent once.
+    "workspace.renewal_reminders": {
+        "task": "storefront.workspace.tasks.renewal_reminders_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    # Monthly: Microsoft publishes the new catalog and price list on the 1st; sync the day after (setting), at night.
+    "catalog.sync_monthly": {
+        "task": "catalog.tasks.catalog_sync_monthly",
+        "schedule": crontab(day_of_month=settings.CATALOG_SYNC_DAY, hour=3, minute=0),
+    },
+}
