@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_PORT ?= 8000
 SIM_PORT ?= 8765
 
-.PHONY: install demo test lint check-deploy ci bench clean
+.PHONY: install demo test lint typecheck check-deploy ci bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 
+# Types: django-stubs and djangorestframework-stubs through their mypy plugins; strict for partnercenter/ and
+# bss/rules/ (see [tool.mypy] in pyproject.toml).
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy .
+
 # Production-like settings must pass Django's deployment checklist with nothing to report.
 check-deploy: $(STAMP)
 	DEBUG=0 ALLOWED_HOSTS=bss.example.com \
@@ -34,9 +39,9 @@ check-deploy: $(STAMP)
 	FIELD_ENCRYPTION_KEYS="$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
-test: $(STAMP) lint check-deploy
+test: $(STAMP) lint typecheck check-deploy
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache
+	rm -rf var .pytest_cache .ruff_cache .mypy_cache
