@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
                       "kind": p.kind, "sandbox": p.sandbox} for p in PARTNERS],
         "control": f"{running.base_url}/_sim/state",
     }
-    print(json.dumps(info, indent=2), flush=True)
+    sys.stdout.write(json.dumps(info, indent=2) + "\n")
+    sys.stdout.flush()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import fnmatch
 import json
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
@@ -15,11 +16,9 @@ from . import auth, render
 from .backend import Caller, iso
 from .body import CIDict, wrap
 from .errors import PCError
+from .instance import Simulator
 from .seed import PartnerSeed, make_partner
-from .state import PC_AUDIENCE, IndirectReseller
-
-if TYPE_CHECKING:
-    from .app import SimulatorApp
+from .state import PC_AUDIENCE, AzureEntitlement, IndirectReseller, PartnerAccount, SimState
 
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -40,12 +39,15 @@ class ControlError(Exception):
 
 
 class ControlAPI:
-    def __init__(self, app: SimulatorApp) -> None:
-        self.app = app
+    """Test and demo controls of one simulator instance: reset and seed, clock, config, catalog, partners and
+    tenants, faults, rate limits, the request log and tokens."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
 
     @property
-    def state(self) -> Any:
-        return self.app.state
+    def state(self) -> SimState:
+        return self.sim.state
 
     def dispatch(self, request: Request, lower: str) -> Response:
         parts = [p for p in lower.split("/") if p][1:]
@@ -117,11 +119,11 @@ class ControlAPI:
         data = (body.text("data") or "default").lower()
         seed = body.get("seed")
         frozen = body.get("frozenClock")
-        self.app.reset(seed=seed, seed_data=data != "empty", frozen_clock=frozen)
+        self.sim.reset(seed=seed, seed_data=data != "empty", frozen_clock=frozen)
         return self.summary(body, request)
 
     def seed(self, body: CIDict, request: Request) -> dict[str, Any]:
-        return {"seeded": self.app.seed()}
+        return {"seeded": self.sim.seed()}
 
     def summary(self, body: CIDict, request: Request) -> dict[str, Any]:
         with self.state.lock:
@@ -129,12 +131,12 @@ class ControlAPI:
                 "now": iso(self.state.clock.now()),
                 "frozenClock": self.state.clock.frozen,
                 "seed": self.state.seed,
-                "catalogMonth": self.app.catalog.month,
-                "seeded": self.app.seeded,
+                "catalogMonth": self.sim.catalog.month,
+                "seeded": self.sim.seeded,
                 "partners": [self._partner_json(p) for p in self.state.partners.values()],
             }
 
-    def _partner_json(self, partner: Any, *, detail: bool = False) -> dict[str, Any]:
+    def _partner_json(self, partner: PartnerAccount, *, detail: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
             "tenantId": partner.tenant_id, "name": partner.name, "mpnId": partner.mpn_id,
             "domain": partner.domain, "cloud": partner.cloud, "kind": partner.kind, "sandbox": partner.sandbox,
@@ -165,7 +167,7 @@ class ControlAPI:
             if seconds:
                 clock.advance(seconds)
             for partner in self.state.partners.values():
-                self.app.backend.settle_orders(partner)
+                self.sim.backend.orders.settle(partner)
         return self.clock(body, request)
 
     def config(self, body: CIDict, request: Request) -> dict[str, Any]:
@@ -180,7 +182,7 @@ class ControlAPI:
     def catalog_update(self, body: CIDict, request: Request) -> dict[str, Any]:
         day = body.text("effectiveDate")
         with self.state.lock:
-            return self.app.catalog.monthly_update(dt.date.fromisoformat(day) if day else None)
+            return self.sim.catalog.monthly_update(dt.date.fromisoformat(day) if day else None)
 
     def catalog_rotate(self, body: CIDict, request: Request) -> dict[str, Any]:
         item = body.text("catalogItemId")
@@ -188,7 +190,7 @@ class ControlAPI:
             raise ControlError(400, "catalogItemId is required")
         with self.state.lock:
             new_availability = body.text("availabilityId") or f"SIM{self.state.ids.hex12().upper()[:9]}"
-            new_id = self.app.catalog.rotate_availability(item, new_availability)
+            new_id = self.sim.catalog.rotate_availability(item, new_availability)
         return {"old": item.upper(), "new": new_id}
 
     # -- partners, tenants, relationships -----------------------------------------------------------------
@@ -221,7 +223,7 @@ class ControlAPI:
                 self._add_reseller(partner, raw)
             return self._partner_json(partner)
 
-    def _add_reseller(self, partner: Any, raw: CIDict) -> IndirectReseller:
+    def _add_reseller(self, partner: PartnerAccount, raw: CIDict) -> IndirectReseller:
         reseller = IndirectReseller(
             tenant_id=(raw.text("tenantId") or self.state.ids.guid()).lower(),
             name=raw.text("name") or "Indirect Reseller", mpn_id=raw.text("mpnId") or self.state.ids.digits(7),
@@ -240,7 +242,7 @@ class ControlAPI:
 
     def tenant_add(self, body: CIDict, request: Request) -> dict[str, Any]:
         with self.state.lock:
-            tenant = self.app.backend.tenant_create(body)
+            tenant = self.sim.backend.relationships.tenant_create(body)
         return {"tenantId": tenant.id, "domain": tenant.domain, "companyName": tenant.company_name}
 
     def relationship_accept(self, body: CIDict, request: Request) -> dict[str, Any]:
@@ -253,8 +255,8 @@ class ControlAPI:
                 raise ControlError(400, "tenantId or domain is required")
             known = ref.lower() in self.state.tenants or ref.lower() in self.state.domains
             if not known and body.text("domain"):
-                ref = self.app.backend.tenant_create(body).id
-            customer = self.app.backend.relationship_accept(partner, ref, body.text("resellerId"))
+                ref = self.sim.backend.relationships.tenant_create(body).id
+            customer = self.sim.backend.relationships.accept(partner, ref, body.text("resellerId"))
             return render.render_customer(customer)
 
     def direct_sign(self, body: CIDict, request: Request, tenant: str, customer_id: str) -> dict[str, Any]:
@@ -270,10 +272,8 @@ class ControlAPI:
         partner = self.state.partner(tenant)
         if partner is None:
             raise ControlError(404, "unknown partner")
-        from .state import AzureEntitlement
-
         with self.state.lock:
-            sub = self.app.backend.subscription(Caller(partner, app_only=True), customer_id, subscription_id)
+            sub = self.sim.backend.subscriptions.get(Caller(partner, app_only=True), customer_id, subscription_id)
             ent = AzureEntitlement(id=self.state.ids.guid(), friendly_name=body.text("friendlyName") or "Azure",
                                    status=body.text("status") or "active")
             sub.entitlements.append(ent)
@@ -286,15 +286,15 @@ class ControlAPI:
                 for order_id in list(partner.pending_orders):
                     partner.orders[order_id].completes_at = self.state.clock.now()
                     completed += 1
-                self.app.backend.settle_orders(partner)
+                self.sim.backend.orders.settle(partner)
         return {"completed": completed}
 
     # -- faults, rate limits, request log, tokens --------------------------------------------------------
     def faults(self, body: CIDict, request: Request) -> list[dict[str, Any]]:
-        return [rule.to_json() for rule in self.app.faults.rules()]
+        return [rule.to_json() for rule in self.sim.faults.rules()]
 
     def fault_add(self, body: CIDict, request: Request) -> dict[str, Any]:
-        rule = self.app.faults.add(
+        rule = self.sim.faults.add(
             kind=str(body.get("kind", "")), method=body.text("method") or "*", path=body.text("path") or "*",
             count=int(body.get("count", 1)), status=_opt_int(body.get("status")), code=_opt_int(body.get("code")),
             description=body.text("description"), retry_after=int(body.get("retryAfter", 1)),
@@ -304,7 +304,7 @@ class ControlAPI:
         return rule.to_json()
 
     def faults_clear(self, body: CIDict, request: Request) -> dict[str, Any]:
-        self.app.faults.clear()
+        self.sim.faults.clear()
         self.state.release.set()
         self.state.release = type(self.state.release)()
         return {"cleared": True}
@@ -314,7 +314,7 @@ class ControlAPI:
             "defaultPerMinute": self.state.config.rate_limit_per_minute,
             "customerPerMinute": self.state.config.customer_rate_limit_per_minute,
             "overrides": [{"tenantId": t, "family": f, "perMinute": n}
-                          for (t, f), n in self.app.throttle.limits.items()],
+                          for (t, f), n in self.sim.throttle.limits.items()],
         }
 
     def rate_limit_set(self, body: CIDict, request: Request) -> dict[str, Any]:
@@ -322,21 +322,19 @@ class ControlAPI:
         tenant = (body.text("tenantId") or "*").lower()
         family = (body.text("family") or "*").lower()
         if limit is not None:
-            self.app.throttle.limits[(tenant, family)] = int(limit)
+            self.sim.throttle.limits[(tenant, family)] = int(limit)
         if body.get("customerPerMinute") is not None:
             self.state.config.customer_rate_limit_per_minute = int(body.get("customerPerMinute"))
         return self.rate_limits(body, request)
 
     def rate_limits_clear(self, body: CIDict, request: Request) -> dict[str, Any]:
-        self.app.throttle.reset()
+        self.sim.throttle.reset()
         return self.rate_limits(body, request)
 
     def requests(self, body: CIDict, request: Request) -> list[dict[str, Any]]:
         method = (request.args.get("method") or "").upper()
         path = request.args.get("path")
         since = int(request.args.get("since") or 0)
-        import fnmatch
-
         with self.state.lock:
             entries = list(self.state.request_log)
         result = []

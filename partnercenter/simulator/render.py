@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import json
+import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
-from .backend import Backend, iso, iso_seconds
+from .backend.core import etag, iso, iso_seconds, refundable, subscription_etag
 from .state import (
     Agreement,
     AzureEntitlement,
@@ -221,8 +220,16 @@ def render_order(order: Order, partner: PartnerAccount, *, include_price: bool =
         "provisioningStatus": link(f"{base}/provisioningstatus"),
         "patchOperation": link(base, "PATCH"),
     }
-    body["attributes"] = {"etag": _etag("order", order.id, order.version), "objectType": "Order"}
+    body["attributes"] = {"etag": etag(order.id, order.version), "objectType": "Order"}
     return body
+
+
+def render_checkout_result(orders: list[Order], partner: PartnerAccount) -> dict[str, Any]:
+    return {
+        "orders": [render_order(o, partner) for o in orders],
+        "orderErrors": [],
+        "attributes": {"objectType": "CartCheckoutResult"},
+    }
 
 
 def render_order_provisioning(order: Order) -> dict[str, Any]:
@@ -242,19 +249,10 @@ def render_order_provisioning(order: Order) -> dict[str, Any]:
 
 
 # -- subscriptions ---------------------------------------------------------------------------------
-def _etag(kind: str, object_id: str, version: int) -> str:
-    raw = json.dumps({"id": object_id, "version": version}, separators=(",", ":")).encode()
-    del kind
-    return base64.b64encode(raw).decode()
-
-
-def subscription_etag(sub: Subscription) -> str:
-    return _etag("subscription", sub.id, sub.version)
-
-
-def render_subscription(sub: Subscription, backend: Backend) -> dict[str, Any]:
+def render_subscription(sub: Subscription, now: dt.datetime) -> dict[str, Any]:
+    """The subscription as Partner Center shows it at ``now`` (the refundable seats depend on the time)."""
     azure = sub.product_type == "Azure"
-    refundable = backend.refundable(sub)
+    batches = refundable(sub, now)
     body: dict[str, Any] = {
         "id": sub.id,
         "offerId": sub.offer_id,
@@ -289,8 +287,8 @@ def render_subscription(sub: Subscription, backend: Backend) -> dict[str, Any]:
         body["cancellationAllowedUntilDate"] = iso_seconds(sub.cancellation_allowed_until)
         body["refundOptions"] = [{"type": "Full", "expiresAt": iso_seconds(sub.cancellation_allowed_until)}]
         body["refundableQuantity"] = {
-            "totalQuantity": sum(b.quantity for b in refundable),
-            "details": [{"quantity": b.quantity, "allowedUntilDateTime": iso(b.allowed_until)} for b in refundable],
+            "totalQuantity": sum(b.quantity for b in batches),
+            "details": [{"quantity": b.quantity, "allowedUntilDateTime": iso(b.allowed_until)} for b in batches],
         }
     if sub.promotion_id:
         body["promotionId"] = sub.promotion_id

@@ -117,10 +117,10 @@ def _purchase(backend: Backend, partner: PartnerAccount, customer_id: str, catal
     )
     partner.orders[order.id] = order
     partner.customer_orders.setdefault(customer_id, []).append(order.id)
-    sub = backend._new_subscription(partner, order, line, offer, created)
+    sub = backend.orders.new_subscription(order, line, offer, created)
     partner.subscriptions[sub.id] = sub
     partner.customer_subscriptions.setdefault(customer_id, []).append(sub.id)
-    backend.refresh_subscription(sub)
+    backend.subscriptions.refresh(sub)
     return sub.id
 
 
@@ -135,7 +135,7 @@ def seed_default_data(backend: Backend) -> dict[str, str]:
     caller = Caller(direct, app_only=False, user_id=direct.user_id)
     now = backend.now
 
-    northwind, _ = backend.customer_create(
+    northwind, _ = backend.customers.create(
         caller, _customer_body("Northwind Traders", "northwindtraders.onmicrosoft.com"), None)
     _confirm_mca(direct, northwind.id, now - dt.timedelta(days=60))
     ids["customer_mca"] = northwind.id
@@ -159,11 +159,11 @@ def seed_default_data(backend: Backend) -> dict[str, str]:
     ]
     ids["sub_azure_plan"] = azure
 
-    no_mca, _ = backend.customer_create(
+    no_mca, _ = backend.customers.create(
         caller, _customer_body("Adatum Corporation", "adatumcorp.onmicrosoft.com"), None)
     ids["customer_no_mca"] = no_mca.id
 
-    school, _ = backend.customer_create(
+    school, _ = backend.customers.create(
         caller, _customer_body("Contoso High School", "contosohighschool.onmicrosoft.com"), None)
     school.qualification = "Education"
     _confirm_mca(direct, school.id, now - dt.timedelta(days=10))
@@ -173,7 +173,7 @@ def seed_default_data(backend: Backend) -> dict[str, str]:
     icaller = Caller(indirect, app_only=False, user_id=indirect.user_id)
     body = _customer_body("Relecloud", "relecloudltd.onmicrosoft.com")
     body["associatedPartnerId"] = RESELLER_TAILSPIN
-    relecloud, _ = backend.customer_create(icaller, body, None)
+    relecloud, _ = backend.customers.create(icaller, body, None)
     _confirm_mca(indirect, relecloud.id, now - dt.timedelta(days=30))
     ids["indirect_customer"] = relecloud.id
     ids["indirect_sub"] = _purchase(
@@ -181,9 +181,11 @@ def seed_default_data(backend: Backend) -> dict[str, str]:
         days_ago=20, reseller_mpn="5123456")
 
     # An existing Microsoft 365 tenant that is nobody's customer yet (for the relationship-request flow).
-    tenant = backend.tenant_create(CIDict({"domain": "litwareinc.onmicrosoft.com", "companyName": "Litware Inc",
-                                           "address": {"country": "US", "city": "Redmond", "state": "WA",
-                                                       "postalCode": "98052", "addressLine1": "1 Main St"}}))
+    tenant = backend.relationships.tenant_create(CIDict({
+        "domain": "litwareinc.onmicrosoft.com", "companyName": "Litware Inc",
+        "address": {"country": "US", "city": "Redmond", "state": "WA", "postalCode": "98052",
+                    "addressLine1": "1 Main St"},
+    }))
     ids["existing_tenant"] = tenant.id
     # Seeding is not partner activity: keep the audit log empty.
     for partner in state.partners.values():

@@ -1,7 +1,7 @@
 """In-memory state of the simulator: partner accounts and everything they own, a controllable clock,
 seedable id generators, configuration and reset.
 
-Everything here is plain data; the rules live in ``backend.py``. One re-entrant lock guards every mutation.
+Everything here is plain data; the rules live in the ``backend`` package. One re-entrant lock guards every mutation.
 """
 
 from __future__ import annotations
