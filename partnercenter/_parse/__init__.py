@@ -1,0 +1,53 @@
+"""JSON -> :mod:`partnercenter.types`. The only package that touches raw response dicts.
+
+Partner Center property names are read case-insensitively (some documented responses are PascalCase).
+Optional fields may be missing or null; a missing identifier raises :class:`ResponseValidationError`.
+One module per resource family: ``customers`` (with relationships and agreements), ``catalog`` (with price-sheet
+rows), ``commerce`` (carts, checkout, orders) and ``subscriptions``, all on ``base`` (the case-insensitive object,
+value conversions, links and pages). The resources call them as ``_parse.<name>``.
+"""
+
+from __future__ import annotations
+
+from .base import etag_of, link, page, parse_datetime, parse_us_datetime, to_decimal, to_int
+from .catalog import availability, normalize_csv_header, price_sheet_row, product, sku
+from .commerce import cart, checkout_result, order, order_provisioning_status
+from .customers import (
+    address,
+    agreement,
+    agreement_metadata,
+    company_profile,
+    customer,
+    indirect_reseller,
+    relationship_request,
+)
+from .subscriptions import azure_entitlement, subscription, subscription_provisioning_status
+
+__all__ = [
+    "address",
+    "agreement",
+    "agreement_metadata",
+    "availability",
+    "azure_entitlement",
+    "cart",
+    "checkout_result",
+    "company_profile",
+    "customer",
+    "etag_of",
+    "indirect_reseller",
+    "link",
+    "normalize_csv_header",
+    "order",
+    "order_provisioning_status",
+    "page",
+    "parse_datetime",
+    "parse_us_datetime",
+    "price_sheet_row",
+    "product",
+    "relationship_request",
+    "sku",
+    "subscription",
+    "subscription_provisioning_status",
+    "to_decimal",
+    "to_int",
+]
