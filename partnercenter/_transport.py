@@ -115,7 +115,7 @@ class Transport:
             session.verify = verify
         self.session = session
         # Passed on every request: a session-level verify loses against REQUESTS_CA_BUNDLE in the environment.
-        self._verify: bool | str = verify if verify is not True else session.verify
+        self._verify: bool | str | None = verify if verify is not True else session.verify
         self._sleep = sleep
         self._clock = clock
         self._user_agent = user_agent

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -120,7 +121,7 @@ class CustomersResource:
         data = self._t.request_json("GET", "/v1/customers/relationshiprequests", auth="user")
         return _parse.relationship_request(data)
 
-    def list_indirect_resellers(self) -> list[IndirectReseller]:
+    def list_indirect_resellers(self) -> builtins.list[IndirectReseller]:
         """Indirect resellers of this indirect provider (App+User)."""
         pages = iter_pages(
             self._t,

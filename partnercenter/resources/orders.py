@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import builtins
 from urllib.parse import quote
 
 from .. import _parse
@@ -27,7 +28,7 @@ class OrdersResource:
         )
         return list(iter_items(pages))
 
-    def get_provisioning_status(self, *, customer_id: str, order_id: str) -> list[OrderProvisioningStatus]:
+    def get_provisioning_status(self, *, customer_id: str, order_id: str) -> builtins.list[OrderProvisioningStatus]:
         """Per-line provisioning (App+User only)."""
         pages = iter_pages(
             self._t,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -58,7 +59,7 @@ class SubscriptionsResource:
         )
         return _parse.subscription_provisioning_status(data)
 
-    def list_azure_entitlements(self, *, customer_id: str, subscription_id: str) -> list[AzureEntitlement]:
+    def list_azure_entitlements(self, *, customer_id: str, subscription_id: str) -> builtins.list[AzureEntitlement]:
         """Azure subscriptions under an Azure plan subscription."""
         pages = iter_pages(
             self._t,

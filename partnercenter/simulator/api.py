@@ -8,6 +8,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -120,7 +121,7 @@ class PartnerCenterAPI:
             return pc_error_response(PCError(404, 1000, description=f"Resource {request.path} not found"))
         except HTTPException as error:
             return pc_error_response(PCError(error.code or 400, 800002, description=str(error)))
-        handler = getattr(self, f"api_{endpoint}")
+        handler: Callable[..., Response] = getattr(self, f"api_{endpoint}")
         try:
             body = None
             if request.method in ("POST", "PUT", "PATCH"):

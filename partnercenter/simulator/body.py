@@ -27,7 +27,7 @@ class CIDict(dict[str, Any]):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key.lower() in self._keys
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         original = self._keys.get(key.lower())
         return default if original is None else super().__getitem__(original)
 

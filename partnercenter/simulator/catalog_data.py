@@ -414,7 +414,7 @@ _M365_BASES = ("CFQ7TTC0LDPB:0001", "CFQ7TTC0LCHC:0002", "CFQ7TTC0LF8R:0001", "C
 _TEAMS_PHONE_BASES = ("CFQ7TTC0LF8S:0001", "CFQ7TTC0LFLZ:0002", "CFQ7TTC0LF8R:0001", "CFQ7TTC0LFLX:0001",
                       "CFQ7TTC0LCHC:0002", "CFQ7TTC0LDPB:0001", "CFQ7TTC0LH18:0001")
 _NOT_IN_CHINA = ("china",)
-_P1Y_ONLY_CYCLES = {"P1Y": (MONTHLY, ANNUAL)}
+_P1Y_ONLY_CYCLES: dict[str, tuple[str, ...]] = {"P1Y": (MONTHLY, ANNUAL)}
 
 SEED: tuple[_Seed, ...] = (
     _Seed("CFQ7TTC0LH18", "0001", "Microsoft 365 Business Basic", "Microsoft 365", "6.00",
@@ -585,7 +585,7 @@ def period_prices(monthly_erp_local: Decimal, duration: str, cycle: str) -> tupl
 
 
 def _cycles_for(seed_terms: tuple[str, ...], override: dict[str, tuple[str, ...]] | None) -> list[tuple[str, str]]:
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for duration in seed_terms:
         cycles = (override or {}).get(duration, TERM_BILLING_CYCLES.get(duration, (MONTHLY,)))
         pairs.extend((duration, cycle) for cycle in cycles)
@@ -725,8 +725,8 @@ def monthly_update(
             catalog.availabilities[key] = dataclasses.replace(catalog.availabilities[key], is_purchasable=False,
                                                               is_renewable=False)
             discontinued_skus.append(key)
-        for key, history in catalog.prices.items():
-            if key[0] == pid and history[-1].effective_end > close_at:
+        for price_key, history in catalog.prices.items():
+            if price_key[0] == pid and history[-1].effective_end > close_at:
                 history[-1] = dataclasses.replace(history[-1], effective_end=close_at)
 
     # 2. reprice (active, priced, non-free SKUs)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler, make_server
 
 from .app import SimulatorApp
 from .state import SimState
@@ -70,7 +70,8 @@ def start_server(app: SimulatorApp, *, host: str = "127.0.0.1", port: int = 0, t
     certs = ensure_certificates(cert_dir or DEFAULT_CERT_DIR) if tls else None
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler,
                          ssl_context=certs.ssl_context() if certs else None)
-    server.daemon_threads = True
+    if isinstance(server, ThreadedWSGIServer):
+        server.daemon_threads = True
     server.quiet = quiet  # type: ignore[attr-defined]
     if not quiet:
         logging.getLogger("werkzeug").setLevel(logging.INFO)

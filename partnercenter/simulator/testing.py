@@ -21,6 +21,7 @@ from typing import Any
 
 import requests
 
+from .app import SimulatorApp
 from .seed import (
     CHINA_TENANT,
     DIRECT_TENANT,
@@ -84,6 +85,12 @@ def _seeded_partners() -> SeededPartners:
 SEEDED_PARTNERS = _seeded_partners()
 
 
+def _str_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise RuntimeError(f"expected a JSON object of ids, got {type(value).__name__}")
+    return {str(k): str(v) for k, v in value.items()}
+
+
 class Control:
     """A small wrapper over the ``/_sim`` control API."""
 
@@ -94,6 +101,18 @@ class Control:
         self.session.trust_env = False
         self.session.verify = verify
         self.timeout = timeout
+
+    def _object(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        data = self._call(method, path, body)
+        if not isinstance(data, dict):
+            raise RuntimeError(f"control {method} {path} answered {type(data).__name__}, not a JSON object")
+        return data
+
+    def _objects(self, method: str, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        data = self._call(method, path, params=params)
+        if not isinstance(data, list):
+            raise RuntimeError(f"control {method} {path} answered {type(data).__name__}, not a JSON array")
+        return data
 
     def _call(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
         response = self.session.request(method, f"{self.base_url}/_sim/{path}", json=body, params=params,
@@ -112,93 +131,95 @@ class Control:
             body["seed"] = seed
         if frozen_clock is not None:
             body["frozenClock"] = frozen_clock
-        return self._call("POST", "reset", body)
+        return self._object("POST", "reset", body)
 
     def seed(self) -> dict[str, str]:
-        return self._call("POST", "seed", {})["seeded"]
+        return _str_map(self._object("POST", "seed", {})["seeded"])
 
     def state(self) -> dict[str, Any]:
-        return self._call("GET", "state")
+        return self._object("GET", "state")
 
     @property
     def seeded(self) -> dict[str, str]:
         """Ids of the default seed objects by name (customer_mca, customer_no_mca, sub_business_basic_new...)."""
-        return self.state()["seeded"]
+        return _str_map(self.state()["seeded"])
 
     # clock and config
     def now(self) -> str:
-        return self._call("GET", "clock")["now"]
+        return str(self._object("GET", "clock")["now"])
 
     def advance(self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> str:
         body = {"advanceDays": days, "advanceHours": hours, "advanceMinutes": minutes, "advanceSeconds": seconds}
-        return self._call("POST", "clock", body)["now"]
+        return str(self._object("POST", "clock", body)["now"])
 
     def set_clock(self, iso_datetime: str) -> str:
-        return self._call("POST", "clock", {"set": iso_datetime})["now"]
+        return str(self._object("POST", "clock", {"set": iso_datetime})["now"])
 
     def freeze_clock(self, frozen: bool = True) -> str:
-        return self._call("POST", "clock", {"frozen": frozen})["now"]
+        return str(self._object("POST", "clock", {"frozen": frozen})["now"])
 
     def configure(self, **values: Any) -> dict[str, Any]:
         """Change config keys, e.g. ``order_provisioning_seconds=0``, ``checkout_processing_seconds=0.3``."""
-        return self._call("POST", "config", values)
+        return self._object("POST", "config", values)
 
     # catalog
     def monthly_catalog_update(self) -> dict[str, Any]:
-        return self._call("POST", "catalog/monthly-update", {})
+        return self._object("POST", "catalog/monthly-update", {})
 
     def rotate_availability(self, catalog_item_id: str, availability_id: str | None = None) -> str:
         body = {"catalogItemId": catalog_item_id}
         if availability_id:
             body["availabilityId"] = availability_id
-        return self._call("POST", "catalog/rotate-availability", body)["new"]
+        return str(self._object("POST", "catalog/rotate-availability", body)["new"])
 
     # partners, tenants, relationships, orders
     def partners(self) -> list[dict[str, Any]]:
-        return self._call("GET", "partners")
+        return self._objects("GET", "partners")
 
     def add_partner(self, **fields: Any) -> dict[str, Any]:
         """Fields: tenantId, name, mpnId, domain, cloud (global|usgov|china|germany), kind (direct|
         indirect_provider), sandbox, resellers=[{tenantId, name, mpnId, mpaAccepted}]."""
-        return self._call("POST", "partners", fields)
+        return self._object("POST", "partners", fields)
 
     def add_reseller(self, partner_tenant_id: str, **fields: Any) -> dict[str, Any]:
-        return self._call("POST", f"partners/{partner_tenant_id}/resellers", fields)
+        return self._object("POST", f"partners/{partner_tenant_id}/resellers", fields)
 
     def create_tenant(self, *, domain: str | None = None, company_name: str | None = None,
                       **fields: Any) -> dict[str, Any]:
         """An existing Entra tenant that is nobody's customer yet."""
         body = {"domain": domain, "companyName": company_name, **fields}
-        return self._call("POST", "tenants", {k: v for k, v in body.items() if v is not None})
+        return self._object("POST", "tenants", {k: v for k, v in body.items() if v is not None})
 
     def accept_relationship(self, partner_tenant_id: str, *, tenant_id: str | None = None, domain: str | None = None,
                             reseller_id: str | None = None, **fields: Any) -> dict[str, Any]:
         """The tenant's global admin accepts the partner's reseller relationship link; returns the Customer."""
         body = {"partnerTenantId": partner_tenant_id, "tenantId": tenant_id, "domain": domain,
                 "resellerId": reseller_id, **fields}
-        return self._call("POST", "relationships/accept", {k: v for k, v in body.items() if v is not None})
+        return self._object("POST", "relationships/accept", {k: v for k, v in body.items() if v is not None})
 
     def direct_sign_mca(self, partner_tenant_id: str, customer_id: str, signed: bool = True) -> dict[str, Any]:
-        return self._call("POST", f"partners/{partner_tenant_id}/customers/{customer_id}/direct-sign-mca",
+        return self._object("POST", f"partners/{partner_tenant_id}/customers/{customer_id}/direct-sign-mca",
                           {"signed": signed})
 
     def add_azure_entitlement(self, partner_tenant_id: str, customer_id: str, subscription_id: str,
                               friendly_name: str = "Azure", status: str = "active") -> dict[str, Any]:
         path = f"partners/{partner_tenant_id}/customers/{customer_id}/subscriptions/{subscription_id}/entitlements"
-        return self._call("POST", path, {"friendlyName": friendly_name, "status": status})
+        return self._object("POST", path, {"friendlyName": friendly_name, "status": status})
 
     def complete_orders(self) -> int:
-        return self._call("POST", "orders/complete", {})["completed"]
+        return int(self._object("POST", "orders/complete", {})["completed"])
 
     # faults, throttling, log, tokens
-    def inject_fault(self, kind: str, *, method: str = "*", path: str = "*", count: int = 1, **options: Any) -> dict:
+    def inject_fault(self, kind: str, *, method: str = "*", path: str = "*", count: int = 1,
+                     **options: Any) -> dict[str, Any]:
         """kind: 429 | 5xx | error | latency | timeout | drop. ``path`` is a glob (``/v1/customers/*/carts/*``)
         or a regex starting with ``^``. Options: status, code, description, retryAfter, seconds,
         partnerTenantId."""
-        return self._call("POST", "faults", {"kind": kind, "method": method, "path": path, "count": count, **options})
+        body = {"kind": kind, "method": method, "path": path, "count": count, **options}
+        return self._object("POST", "faults", body)
 
     def faults(self) -> list[dict[str, Any]]:
-        return self._call("GET", "faults")
+        return self._objects("GET", "faults")
 
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")
@@ -209,7 +230,7 @@ class Control:
         body: dict[str, Any] = {"perMinute": per_minute, "tenantId": tenant_id, "family": family}
         if customer_per_minute is not None:
             body["customerPerMinute"] = customer_per_minute
-        return self._call("POST", "rate-limits", body)
+        return self._object("POST", "rate-limits", body)
 
     def clear_rate_limits(self) -> None:
         self._call("DELETE", "rate-limits")
@@ -217,7 +238,7 @@ class Control:
     def requests(self, *, method: str | None = None, path: str | None = None, since: int = 0) -> list[dict[str, Any]]:
         """Received API/token requests (Authorization redacted), oldest first."""
         params = {"method": method, "path": path, "since": since}
-        return self._call("GET", "requests", params={k: v for k, v in params.items() if v})
+        return self._objects("GET", "requests", params={k: v for k, v in params.items() if v})
 
     def clear_requests(self) -> None:
         self._call("DELETE", "requests")
@@ -230,7 +251,7 @@ class Control:
             body["audience"] = audience
         if lifetime_seconds is not None:
             body["lifetimeSeconds"] = lifetime_seconds
-        return self._call("POST", "tokens", body)["access_token"]
+        return str(self._object("POST", "tokens", body)["access_token"])
 
 
 @dataclass
@@ -246,7 +267,7 @@ class SimulatorHandle:
     server: RunningServer = field(repr=False)
 
     @property
-    def app(self) -> Any:
+    def app(self) -> SimulatorApp:
         """The in-process SimulatorApp (state inspection in tests)."""
         return self.server.app
 
