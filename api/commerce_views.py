@@ -10,7 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.idempotency import run_idempotent
-from api.serializers import MCAAcceptanceSerializer, OrderSerializer, StrictBooleanField, StrictCharField
+from api.serializers import (
+    MCAAcceptanceSerializer,
+    OrderSerializer,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+)
 from bss import selectors
 from bss.choices import AcceptanceRole, BillingCycle, TermDuration, UserRole
 from bss.exceptions import ApplicationError, PermissionDenied
@@ -67,7 +73,7 @@ class NewCustomerRequestSerializer(serializers.Serializer):
 
 class OrderLineRequestSerializer(serializers.Serializer):
     offer_id = serializers.IntegerField(min_value=1, help_text="`offer_id` from /api/v1/catalog/offers/")
-    quantity = serializers.IntegerField(min_value=1, max_value=100000)
+    quantity = StrictIntegerField(min_value=1, max_value=100000)
     term_duration = serializers.ChoiceField(choices=TermDuration.choices, allow_blank=True)
     billing_cycle = serializers.ChoiceField(choices=BillingCycle.choices)
     target_subscription_id = serializers.IntegerField(
@@ -177,7 +183,7 @@ class OrderPlaceView(APIView):
 
 
 class QuantityRequestSerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=1, max_value=100000)
+    quantity = StrictIntegerField(min_value=1, max_value=100000)
 
 
 class AutoRenewRequestSerializer(serializers.Serializer):

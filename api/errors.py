@@ -2,7 +2,9 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -15,6 +17,13 @@ from bss.exceptions import ApplicationError
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response({"code": exc.code, "message": exc.message, "extra": exc.extra}, status=exc.http_status)
+    if isinstance(exc, RequestDataTooBig):  # Django's limit, met when the view reads the body (request.data)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {"code": "request_too_large", "message": f"The request body is larger than the {limit} bytes accepted.",
+             "extra": {"max_bytes": limit}},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=getattr(exc, "message_dict", None) or exc.messages)
     elif isinstance(exc, Http404):

@@ -47,6 +47,15 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """Only JSON integers: DRF would otherwise read "5", 5.0 and true as 5, 5 and 1."""
+
+    def to_internal_value(self, data: object) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictBooleanField(serializers.BooleanField):
     """Only JSON true/false: DRF would otherwise read 0, 1, "yes" and "off" as booleans."""
 
