@@ -87,9 +87,9 @@ def run_bench(sim, n: int, k: int, drift: float) -> None:
     from bss.partner_center import get_client
     from config.celery import app as celery_app
     from partnercenter.ratelimit import NullRateLimiter
-    from reconciliation import services
     from reconciliation.choices import RunScope
     from reconciliation.models import Finding
+    from reconciliation.services import runs
     from tests.factories.bss import (
         CustomerFactory,
         MarketplaceFactory,
@@ -137,8 +137,8 @@ def run_bench(sim, n: int, k: int, drift: float) -> None:
 
     sim.control.clear_requests()
     began = time.perf_counter()
-    run = services.reconciliation_run_start(actor=None, scope=RunScope.INSTANCE, instance=instance)
-    services.reconciliation_run_fan_out(run_id=run.pk)
+    run = runs.reconciliation_run_start(actor=None, scope=RunScope.INSTANCE, instance=instance)
+    runs.reconciliation_run_fan_out(run_id=run.pk)
     elapsed = time.perf_counter() - began
     run.refresh_from_db()
     api_calls = [r for r in sim.control.requests() if r["path"].startswith("/v1/")]

@@ -1,7 +1,7 @@
 from django import forms
 
 from reconciliation.imports import selectors
-from reconciliation.imports.services import MAX_PAGE_SIZE
+from reconciliation.imports.services.runs import MAX_PAGE_SIZE
 
 
 class PreviewStartForm(forms.Form):

@@ -12,9 +12,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from backoffice.access import staff_required
 from backoffice.imports.forms import PreviewStartForm, ResellerMapForm
 from bss.exceptions import ApplicationError
-from reconciliation.imports import selectors, services
+from reconciliation.imports import selectors
 from reconciliation.imports.choices import Classification, Outcome, ResellerAction, RunStatus
 from reconciliation.imports.models import ImportRun
+from reconciliation.imports.services.report import import_report_rows
+from reconciliation.imports.services.resellers import import_reseller_map
+from reconciliation.imports.services.runs import (
+    import_items_select,
+    import_preview_retry,
+    import_preview_start,
+    import_run_resume,
+    import_run_start,
+)
 
 PERMISSION = "imports.run_import"
 ITEMS_PER_PAGE = 100
@@ -26,7 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
     form = PreviewStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            run = services.import_preview_start(
+            run = import_preview_start(
                 actor=request.user, instance=form.cleaned_data["instance"], page_size=form.cleaned_data["page_size"]
             )
         except ApplicationError as exc:
@@ -124,14 +133,14 @@ def run_select(request: HttpRequest, run_id: int) -> HttpResponse:
     action = request.POST.get("action", "")
     try:
         if action == "all":
-            services.import_items_select(actor=request.user, run=run, selected=True)
+            import_items_select(actor=request.user, run=run, selected=True)
         elif action == "none":
-            services.import_items_select(actor=request.user, run=run, selected=False)
+            import_items_select(actor=request.user, run=run, selected=False)
         elif action == "page":
             shown = {int(v) for v in request.POST.getlist("shown") if v.isdigit()}
             checked = {int(v) for v in request.POST.getlist("item") if v.isdigit()} & shown
-            services.import_items_select(actor=request.user, run=run, selected=True, item_ids=checked)
-            services.import_items_select(actor=request.user, run=run, selected=False, item_ids=shown - checked)
+            import_items_select(actor=request.user, run=run, selected=True, item_ids=checked)
+            import_items_select(actor=request.user, run=run, selected=False, item_ids=shown - checked)
         else:
             messages.error(request, "Unknown selection action.")
             return _back(run, request)
@@ -151,7 +160,7 @@ def run_resellers_map(request: HttpRequest, run_id: int) -> HttpResponse:
         messages.error(request, "Choose a reseller from the list.")
         return _back(run, request)
     try:
-        row = services.import_reseller_map(
+        row = import_reseller_map(
             actor=request.user,
             run=run,
             partner_id=form.cleaned_data["partner_id"],
@@ -172,7 +181,7 @@ def run_resellers_map(request: HttpRequest, run_id: int) -> HttpResponse:
 def run_start(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(run_id=run_id)
     try:
-        services.import_run_start(actor=request.user, run=run)
+        import_run_start(actor=request.user, run=run)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("imports:run_detail", run_id=run.pk)
@@ -184,9 +193,9 @@ def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(run_id=run_id)
     try:
         if run.status == RunStatus.PREVIEW_FAILED:
-            services.import_preview_retry(actor=request.user, run=run)
+            import_preview_retry(actor=request.user, run=run)
         else:
-            services.import_run_resume(actor=request.user, run=run)
+            import_run_resume(actor=request.user, run=run)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("imports:run_detail", run_id=run.pk)
@@ -204,7 +213,7 @@ def run_report_csv(request: HttpRequest, run_id: int) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:
-        for row in services.import_report_rows(run=run):
+        for row in import_report_rows(run=run):
             yield writer.writerow(row)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")

@@ -15,7 +15,7 @@ from backoffice.access import staff_required
 from backoffice.reconciliation.forms import BulkActionForm, FindingActionForm, FindingFilterForm, RunStartForm
 from bss.exceptions import ApplicationError
 from bss.models import AuditEvent, Subscription
-from reconciliation import selectors, services
+from reconciliation import selectors
 from reconciliation.choices import (
     ACTIONS_BY_KIND,
     AUTO_APPLICABLE_KINDS,
@@ -24,6 +24,9 @@ from reconciliation.choices import (
     FindingStatus,
 )
 from reconciliation.models import ReconciliationRun
+from reconciliation.services.actions import BULK_LIMIT, finding_apply, findings_bulk_apply
+from reconciliation.services.auto_apply import auto_apply_policy_set
+from reconciliation.services.runs import reconciliation_run_cancel, reconciliation_run_start
 
 VIEW_PERMISSION = "reconciliation.view_reconciliationrun"
 RUN_PERMISSION = "reconciliation.run_reconciliation"
@@ -59,7 +62,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
     form = RunStartForm(request.POST)
     if form.is_valid():
         try:
-            run = services.reconciliation_run_start(actor=request.user, **form.service_kwargs())
+            run = reconciliation_run_start(actor=request.user, **form.service_kwargs())
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
@@ -114,7 +117,7 @@ def run_progress(request: HttpRequest, run_id: int) -> JsonResponse:
 def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(user=request.user, run_id=run_id)
     try:
-        services.reconciliation_run_cancel(actor=request.user, run=run)
+        reconciliation_run_cancel(actor=request.user, run=run)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -158,9 +161,9 @@ def findings_bulk(request: HttpRequest) -> HttpResponse:
     else:
         ids = visible.filter(pk__in=form.cleaned_data["ids"]).values_list("pk", flat=True)
     try:
-        result = services.findings_bulk_apply(
+        result = findings_bulk_apply(
             actor=request.user,
-            finding_ids=list(ids[: services.BULK_LIMIT + 1]),
+            finding_ids=list(ids[: BULK_LIMIT + 1]),
             action=form.cleaned_data["action"],
             reason=form.cleaned_data["reason"],
         )
@@ -210,7 +213,7 @@ def finding_action(request: HttpRequest, finding_id: int) -> HttpResponse:
     if form.cleaned_data["subscription"]:
         target = Subscription.objects.filter(pk=form.cleaned_data["subscription"], tenant=finding.tenant).first()
     try:
-        services.finding_apply(
+        finding_apply(
             actor=request.user,
             finding=finding,
             action=form.cleaned_data["action"],
@@ -231,6 +234,6 @@ def policies_update(request: HttpRequest) -> HttpResponse:
     for kind in AUTO_APPLICABLE_KINDS:
         wanted = request.POST.get(f"auto_{kind}") == "on"
         if wanted != current.get(kind, False):
-            services.auto_apply_policy_set(actor=request.user, kind=kind, enabled=wanted)
+            auto_apply_policy_set(actor=request.user, kind=kind, enabled=wanted)
     messages.success(request, "Auto-apply policies saved.")
     return redirect("reconciliation:home")

@@ -9,7 +9,8 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="imports.import_preview_build", acks_late=True)
 def import_preview_build_task(run_id: int) -> None:
-    from reconciliation.imports.services import import_preview_build, import_run_fail
+    from reconciliation.imports.services.preview import import_preview_build
+    from reconciliation.imports.services.runs import import_run_fail
 
     try:
         import_preview_build(run_id=run_id)
@@ -22,7 +23,8 @@ def import_preview_build_task(run_id: int) -> None:
 @shared_task(name="imports.import_run_execute", acks_late=True)
 def import_run_execute_task(run_id: int) -> None:
     """Import one batch of customers, then chain the next batch (no unbounded loop in one task)."""
-    from reconciliation.imports.services import import_run_execute, import_run_fail
+    from reconciliation.imports.services.importing import import_run_execute
+    from reconciliation.imports.services.runs import import_run_fail
 
     try:
         more = import_run_execute(run_id=run_id)

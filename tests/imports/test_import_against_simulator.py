@@ -7,9 +7,16 @@ from django.db.models import Max
 
 from bss.choices import RelationshipStatus, ResellerKind
 from bss.models import AuditEvent, Customer, LicenseLedgerEntry, MicrosoftTenant, Reseller, Subscription
-from reconciliation.imports import services
 from reconciliation.imports.choices import Classification, Outcome, ResellerAction, RunStatus
 from reconciliation.imports.models import ImportItem, ImportRun
+from reconciliation.imports.services.resellers import import_reseller_map
+from reconciliation.imports.services.runs import (
+    import_items_select,
+    import_preview_retry,
+    import_preview_start,
+    import_run_resume,
+    import_run_start,
+)
 from tests.factories.bss import (
     CustomerFactory,
     MarketplaceFactory,
@@ -41,13 +48,13 @@ def act(service, **kwargs):
 
 
 def preview(estate: Estate, actor, page_size: int = 500) -> ImportRun:
-    run = act(services.import_preview_start, actor=actor, instance=estate.instance, page_size=page_size)
+    run = act(import_preview_start, actor=actor, instance=estate.instance, page_size=page_size)
     run.refresh_from_db()
     return run
 
 
 def run_import(run: ImportRun, actor) -> ImportRun:
-    act(services.import_run_start, actor=actor, run=run)
+    act(import_run_start, actor=actor, run=run)
     run.refresh_from_db()
     return run
 
@@ -247,7 +254,7 @@ def test_domain_conflict_is_reported_and_not_imported(sim, direct, importer):
     item = run.items.get(domain="adatumcorp.onmicrosoft.com")
     assert item.classification == Classification.CONFLICT and not item.selected
     assert "pending" in item.note
-    services.import_items_select(actor=importer, run=run, selected=True)  # "select all" leaves conflicts out
+    import_items_select(actor=importer, run=run, selected=True)  # "select all" leaves conflicts out
     item.refresh_from_db()
     assert not item.selected
     run = run_import(run, importer)
@@ -294,7 +301,7 @@ def test_indirect_provider_with_several_resellers(sim, indirect, indirect_seeder
     assert resellers["5234567"].action == ResellerAction.CREATE and resellers["5234567"].pc_name == "Wingtip Partners"
     assert resellers["5345678"].action == ResellerAction.CREATE
 
-    services.import_reseller_map(actor=importer, run=run, partner_id="5345678", reseller=by_hand)
+    import_reseller_map(actor=importer, run=run, partner_id="5345678", reseller=by_hand)
     run = run_import(run, importer)
 
     assert run.status == RunStatus.COMPLETED, run.error
@@ -345,7 +352,7 @@ def test_partner_center_failing_mid_import_then_resume(sim, direct, direct_seede
     assert not ImportItem.objects.get(run=run, pc_customer_id=victim).outcome
     tenants, subs = MicrosoftTenant.objects.count(), Subscription.objects.count()
 
-    act(services.import_run_resume, actor=importer, run=run)
+    act(import_run_resume, actor=importer, run=run)
     run.refresh_from_db()
 
     assert run.status == RunStatus.COMPLETED, run.error
@@ -360,7 +367,7 @@ def test_partner_center_failing_during_preview_is_retryable(sim, direct, importe
     sim.control.inject_fault("5xx", method="GET", path="/v1/customers", count=1, status=500)
     run = preview(direct, importer)
     assert run.status == RunStatus.PREVIEW_FAILED and "500" in run.error
-    act(services.import_preview_retry, actor=importer, run=run)
+    act(import_preview_retry, actor=importer, run=run)
     run.refresh_from_db()
     assert run.status == RunStatus.READY and run.customers_found == 3
 
@@ -392,7 +399,7 @@ def test_one_active_run_per_instance(sim, direct, importer):
     from bss.exceptions import ApplicationError
 
     with pytest.raises(ApplicationError, match="already running"):
-        services.import_preview_start(actor=importer, instance=direct.instance)
+        import_preview_start(actor=importer, instance=direct.instance)
 
 
 def test_import_needs_a_provider_marketplace(sim, direct, importer):
@@ -402,7 +409,7 @@ def test_import_needs_a_provider_marketplace(sim, direct, importer):
     from bss.exceptions import ApplicationError
 
     with pytest.raises(ApplicationError, match="no provider marketplace"):
-        services.import_run_start(actor=importer, run=run)
+        import_run_start(actor=importer, run=run)
     run.refresh_from_db()
     assert run.status == RunStatus.READY
 
@@ -410,7 +417,7 @@ def test_import_needs_a_provider_marketplace(sim, direct, importer):
 def test_imported_subscriptions_reconcile_cleanly(sim, direct, direct_seeder, importer):
     from reconciliation.choices import RunScope
     from reconciliation.models import Finding, ReconciliationRun
-    from reconciliation.services import reconciliation_run_start
+    from reconciliation.services.runs import reconciliation_run_start
 
     fabrikam = direct_seeder.customer("Fabrikam Bikes", "fabrikambikes.onmicrosoft.com")
     expiring = direct_seeder.buy(fabrikam, item=M365_E3, quantity=4, term="P1M", billing="monthly")

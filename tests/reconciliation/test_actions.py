@@ -2,10 +2,11 @@
 
 import pytest
 
+from bss.exceptions import ApplicationError
 from bss.models import AuditEvent, LicenseLedgerEntry, Subscription
-from reconciliation import services
 from reconciliation.choices import CorrectiveAction, FindingKind, FindingStatus, Resolution, RunScope, RunStatus
 from reconciliation.models import Finding, ReconciliationRun
+from reconciliation.services import actions, auto_apply, runs
 from tests.factories.bss import MicrosoftTenantFactory
 from tests.reconciliation.conftest import change, mirror
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def reconcile(estate, capture) -> ReconciliationRun:
     with capture(execute=True):
-        run = services.reconciliation_run_start(actor=None, scope=RunScope.CUSTOMER, customer=estate.tenant.customer)
+        run = runs.reconciliation_run_start(actor=None, scope=RunScope.CUSTOMER, customer=estate.tenant.customer)
     run.refresh_from_db()
     return run
 
@@ -26,7 +27,7 @@ def test_adopt_partner_center_quantity_writes_the_bss_with_ledger_and_audit(
     reconcile(estate, django_capture_on_commit_callbacks)
     finding = Finding.objects.get(kind=FindingKind.QUANTITY)
 
-    services.finding_adopt_partner_center(actor=operator, finding=finding)
+    actions.finding_adopt_partner_center(actor=operator, finding=finding)
 
     e3.refresh_from_db()
     finding.refresh_from_db()
@@ -72,7 +73,7 @@ def test_adopt_each_field_kind(
     exchange = change(estate.bss["exchange_suspended"], **bss_change)
     reconcile(estate, django_capture_on_commit_callbacks)
 
-    services.finding_adopt_partner_center(actor=operator, finding=Finding.objects.get(kind=kind))
+    actions.finding_adopt_partner_center(actor=operator, finding=Finding.objects.get(kind=kind))
 
     exchange.refresh_from_db()
     assert getattr(exchange, field) == expected
@@ -84,8 +85,8 @@ def test_adopt_refuses_a_stale_finding_and_changes_nothing(estate, operator, dja
     reconcile(estate, django_capture_on_commit_callbacks)
     change(e3, quantity=8)  # someone changed it after the run
 
-    with pytest.raises(services.ApplicationError) as error:
-        services.finding_adopt_partner_center(actor=operator, finding=Finding.objects.get(kind=FindingKind.QUANTITY))
+    with pytest.raises(ApplicationError) as error:
+        actions.finding_adopt_partner_center(actor=operator, finding=Finding.objects.get(kind=FindingKind.QUANTITY))
 
     assert error.value.code == "finding_stale"
     e3.refresh_from_db()
@@ -102,7 +103,7 @@ def test_push_bss_auto_renew_goes_through_a_provisioning_operation(
     finding = Finding.objects.get(kind=FindingKind.AUTO_RENEW)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.finding_push_bss(actor=operator, finding=finding)
+        actions.finding_push_bss(actor=operator, finding=finding)
 
     finding.refresh_from_db()
     assert (finding.status, finding.resolution) == (FindingStatus.RESOLVED, Resolution.PUSHED_BSS)
@@ -117,8 +118,8 @@ def test_push_is_not_offered_for_adopt_only_kinds(estate, operator, django_captu
     change(estate.bss["m365_e3_old"], term_duration="P1Y")
     reconcile(estate, django_capture_on_commit_callbacks)
 
-    with pytest.raises(services.ApplicationError) as error:
-        services.finding_push_bss(actor=operator, finding=Finding.objects.get(kind=FindingKind.TERM))
+    with pytest.raises(ApplicationError) as error:
+        actions.finding_push_bss(actor=operator, finding=Finding.objects.get(kind=FindingKind.TERM))
 
     assert error.value.code == "action_not_applicable"
 
@@ -128,7 +129,7 @@ def test_import_an_unknown_subscription(estate, operator, django_capture_on_comm
     reconcile(estate, django_capture_on_commit_callbacks)
     finding = Finding.objects.get(kind=FindingKind.MISSING_IN_BSS)
 
-    services.finding_import(actor=operator, finding=finding)
+    actions.finding_import(actor=operator, finding=finding)
 
     imported = Subscription.objects.get(pc_subscription_id=estate.pc["azure_plan"].id)
     assert (imported.customer, imported.tenant, imported.pc_product_id) == (
@@ -150,7 +151,7 @@ def test_link_an_unknown_subscription_to_the_bss_record_that_lost_its_id(
     unknown = Finding.objects.get(kind=FindingKind.MISSING_IN_BSS)
     assert unknown.suggested_subscription == e3
 
-    result = services.findings_bulk_apply(actor=operator, finding_ids=[unknown.pk], action=CorrectiveAction.LINK)
+    result = actions.findings_bulk_apply(actor=operator, finding_ids=[unknown.pk], action=CorrectiveAction.LINK)
 
     assert result.applied == [unknown.pk]
     e3.refresh_from_db()
@@ -170,10 +171,10 @@ def test_ignore_needs_a_reason_and_stays_ignored_while_nothing_changes(
     e3 = change(estate.bss["m365_e3_old"], quantity=7)
     reconcile(estate, django_capture_on_commit_callbacks)
     finding = Finding.objects.get(kind=FindingKind.QUANTITY)
-    with pytest.raises(services.ApplicationError):
-        services.finding_ignore(actor=operator, finding=finding, reason="  ")
+    with pytest.raises(ApplicationError):
+        actions.finding_ignore(actor=operator, finding=finding, reason="  ")
 
-    services.finding_ignore(actor=operator, finding=finding, reason="2 licences are held for a migration")
+    actions.finding_ignore(actor=operator, finding=finding, reason="2 licences are held for a migration")
     rerun = reconcile(estate, django_capture_on_commit_callbacks)
 
     finding.refresh_from_db()
@@ -194,10 +195,10 @@ def test_adopting_an_orphan_records_the_relationship_as_removed(
 ):
     orphan_tenant = MicrosoftTenantFactory(instance=instance, customer=estate.tenant.customer)
     with django_capture_on_commit_callbacks(execute=True):
-        services.reconciliation_run_start(actor=None, scope=RunScope.INSTANCE, instance=instance)
+        runs.reconciliation_run_start(actor=None, scope=RunScope.INSTANCE, instance=instance)
     finding = Finding.objects.get(kind=FindingKind.ORPHAN)
 
-    services.finding_adopt_partner_center(actor=operator, finding=finding)
+    actions.finding_adopt_partner_center(actor=operator, finding=finding)
 
     orphan_tenant.refresh_from_db()
     assert orphan_tenant.relationship_status == "removed"
@@ -213,7 +214,7 @@ def test_bulk_adopt_applies_what_fits_and_skips_the_rest_with_reasons(
     ids = list(Finding.objects.order_by("pk").values_list("pk", flat=True))
     unknown = Finding.objects.get(kind=FindingKind.MISSING_IN_BSS).pk
 
-    result = services.findings_bulk_apply(actor=operator, finding_ids=ids, action=CorrectiveAction.ADOPT_PARTNER_CENTER)
+    result = actions.findings_bulk_apply(actor=operator, finding_ids=ids, action=CorrectiveAction.ADOPT_PARTNER_CENTER)
 
     assert sorted(result.applied) == sorted(set(ids) - {unknown})
     assert [fid for fid, _ in result.skipped] == [unknown]
@@ -227,8 +228,8 @@ def test_pending_findings_can_only_be_ignored(estate, operator, django_capture_o
     reconcile(estate, django_capture_on_commit_callbacks)
     finding = Finding.objects.get(kind=FindingKind.QUANTITY, status=FindingStatus.PENDING)
 
-    with pytest.raises(services.ApplicationError) as error:
-        services.finding_adopt_partner_center(actor=operator, finding=finding)
+    with pytest.raises(ApplicationError) as error:
+        actions.finding_adopt_partner_center(actor=operator, finding=finding)
 
     assert error.value.code == "finding_not_open"
 
@@ -236,11 +237,11 @@ def test_pending_findings_can_only_be_ignored(estate, operator, django_capture_o
 def test_nightly_run_auto_applies_only_the_kinds_whose_policy_is_on(
     estate, instance, operator, django_capture_on_commit_callbacks
 ):
-    services.auto_apply_policy_set(actor=operator, kind=FindingKind.AUTO_RENEW, enabled=True)
+    auto_apply.auto_apply_policy_set(actor=operator, kind=FindingKind.AUTO_RENEW, enabled=True)
     e3 = change(estate.bss["m365_e3_old"], auto_renew=False, quantity=7)
 
     with django_capture_on_commit_callbacks(execute=True):
-        (run,) = services.reconciliation_nightly_start()
+        (run,) = runs.reconciliation_nightly_start()
 
     run.refresh_from_db()
     e3.refresh_from_db()
@@ -255,7 +256,7 @@ def test_nightly_run_auto_applies_only_the_kinds_whose_policy_is_on(
 def test_auto_apply_is_off_by_default(estate, instance, django_capture_on_commit_callbacks):
     change(estate.bss["m365_e3_old"], auto_renew=False)
     with django_capture_on_commit_callbacks(execute=True):
-        services.reconciliation_nightly_start()
+        runs.reconciliation_nightly_start()
     assert Finding.objects.get(kind=FindingKind.AUTO_RENEW).status == FindingStatus.OPEN
 
 
@@ -263,7 +264,7 @@ def test_missing_in_partner_center_adopt_cancels_the_bss_record(estate, operator
     ghost = mirror(estate.tenant, estate.pc["m365_e3_old"], pc_subscription_id="00000000-0000-4000-8000-000000000001")
     reconcile(estate, django_capture_on_commit_callbacks)
 
-    services.finding_adopt_partner_center(
+    actions.finding_adopt_partner_center(
         actor=operator, finding=Finding.objects.get(kind=FindingKind.MISSING_IN_PARTNER_CENTER)
     )
 
@@ -278,7 +279,7 @@ def test_push_quantity_raises_partner_center_to_the_bss_value(estate, operator, 
     finding = Finding.objects.get(kind=FindingKind.QUANTITY)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.finding_push_bss(actor=operator, finding=finding)
+        actions.finding_push_bss(actor=operator, finding=finding)
 
     finding.refresh_from_db()
     assert (finding.status, finding.resolution) == (FindingStatus.RESOLVED, Resolution.PUSHED_BSS)
@@ -294,8 +295,8 @@ def test_push_of_a_decrease_partner_center_would_refuse_is_explained_and_changes
     reconcile(estate, django_capture_on_commit_callbacks)
     finding = Finding.objects.get(kind=FindingKind.QUANTITY)
 
-    with pytest.raises(services.ApplicationError) as error:
-        services.finding_push_bss(actor=operator, finding=finding)
+    with pytest.raises(ApplicationError) as error:
+        actions.finding_push_bss(actor=operator, finding=finding)
 
     assert error.value.code == "push_refused" and "Only licences added in the last 7 days" in error.value.message
     finding.refresh_from_db()

@@ -7,8 +7,8 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from bss.exceptions import ApplicationError
 from bss.models import AuditEvent, MicrosoftTenant, Subscription
-from reconciliation import services
 from reconciliation.choices import (
     CustomerCheckStatus,
     FindingKind,
@@ -18,6 +18,7 @@ from reconciliation.choices import (
     RunStatus,
 )
 from reconciliation.models import Finding, ReconciliationRun
+from reconciliation.services import checks, runs
 from tests.factories.bss import CustomerFactory, MicrosoftTenantFactory
 from tests.reconciliation.conftest import age_row, change, mirror
 
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.django_db
 def run_now(django_capture_on_commit_callbacks, **kwargs) -> ReconciliationRun:
     """Start a run and let its after-commit sweep and tasks run (Celery is eager in tests)."""
     with django_capture_on_commit_callbacks(execute=True):
-        run = services.reconciliation_run_start(actor=kwargs.pop("actor", None), **kwargs)
+        run = runs.reconciliation_run_start(actor=kwargs.pop("actor", None), **kwargs)
     run.refresh_from_db()
     return run
 
@@ -156,15 +157,15 @@ def test_partner_center_failure_marks_the_customer_failed_and_the_run_completes(
 def test_cancel_skips_the_customers_not_yet_checked(sim, estate, instance, operator):
     for _ in range(3):
         MicrosoftTenantFactory(instance=instance)
-    run = services.reconciliation_run_start(actor=operator, scope=RunScope.INSTANCE, instance=instance)
+    run = runs.reconciliation_run_start(actor=operator, scope=RunScope.INSTANCE, instance=instance)
     first = run.checks.order_by("pk").first()
     ReconciliationRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
-    services.reconciliation_customer_check(run_id=run.pk, tenant_id=first.tenant_id)
+    checks.reconciliation_customer_check(run_id=run.pk, tenant_id=first.tenant_id)
     sim.control.clear_requests()
 
-    services.reconciliation_run_cancel(actor=operator, run=run)
+    runs.reconciliation_run_cancel(actor=operator, run=run)
     for check in run.checks.all():  # the queued tasks still arrive: they must not call Partner Center
-        services.reconciliation_customer_check(run_id=run.pk, tenant_id=check.tenant_id)
+        checks.reconciliation_customer_check(run_id=run.pk, tenant_id=check.tenant_id)
 
     run.refresh_from_db()
     assert (run.status, run.customers_total, run.customers_done, run.customers_cancelled) == (
@@ -182,12 +183,12 @@ def test_cancel_skips_the_customers_not_yet_checked(sim, estate, instance, opera
 def test_cancel_before_the_sweep_starts_finishes_the_run_without_any_call(
     sim, estate, operator, django_capture_on_commit_callbacks
 ):
-    run = services.reconciliation_run_start(actor=operator, scope=RunScope.CUSTOMER, customer=estate.tenant.customer)
+    run = runs.reconciliation_run_start(actor=operator, scope=RunScope.CUSTOMER, customer=estate.tenant.customer)
     with django_capture_on_commit_callbacks(execute=True):
-        services.reconciliation_run_cancel(actor=operator, run=run)
+        runs.reconciliation_run_cancel(actor=operator, run=run)
     sim.control.clear_requests()
 
-    assert services.reconciliation_run_fan_out(run_id=run.pk) == 0
+    assert runs.reconciliation_run_fan_out(run_id=run.pk) == 0
 
     run.refresh_from_db()
     assert (run.status, run.customers_cancelled) == (RunStatus.CANCELLED, 1)
@@ -195,9 +196,9 @@ def test_cancel_before_the_sweep_starts_finishes_the_run_without_any_call(
 
 
 def test_a_second_run_over_the_same_scope_is_refused_while_one_is_active(estate, operator):
-    services.reconciliation_run_start(actor=operator, scope=RunScope.CUSTOMER, customer=estate.tenant.customer)
-    with pytest.raises(services.ApplicationError) as error:
-        services.reconciliation_run_start(actor=operator, scope=RunScope.CUSTOMER, customer=estate.tenant.customer)
+    runs.reconciliation_run_start(actor=operator, scope=RunScope.CUSTOMER, customer=estate.tenant.customer)
+    with pytest.raises(ApplicationError) as error:
+        runs.reconciliation_run_start(actor=operator, scope=RunScope.CUSTOMER, customer=estate.tenant.customer)
     assert error.value.code == "run_in_progress"
     assert ReconciliationRun.objects.count() == 1
 
@@ -214,7 +215,7 @@ def test_tenants_without_partner_center_id_or_relationship_are_not_checked(estat
     MicrosoftTenantFactory(instance=instance, pc_customer_id=None, relationship_status="pending_creation")
     MicrosoftTenantFactory(instance=instance, relationship_status="removed")
 
-    run = services.reconciliation_run_start(actor=None, scope=RunScope.INSTANCE, instance=instance)
+    run = runs.reconciliation_run_start(actor=None, scope=RunScope.INSTANCE, instance=instance)
 
     assert run.customers_total == 1
     assert MicrosoftTenant.objects.count() == 3
@@ -224,9 +225,9 @@ def test_lanes_bound_the_concurrency(settings, estate, instance):
     settings.RECONCILIATION_CONCURRENCY = 2
     for _ in range(4):
         MicrosoftTenantFactory(instance=instance)
-    run = services.reconciliation_run_start(actor=None, scope=RunScope.INSTANCE, instance=instance)
+    run = runs.reconciliation_run_start(actor=None, scope=RunScope.INSTANCE, instance=instance)
 
-    lanes = services.reconciliation_run_fan_out(run_id=run.pk)
+    lanes = runs.reconciliation_run_fan_out(run_id=run.pk)
 
     run.refresh_from_db()
     assert lanes == 2
