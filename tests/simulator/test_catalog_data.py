@@ -180,7 +180,7 @@ def test_monthly_update_explicit_discontinue_and_protect() -> None:
     assert changes.added_products == ()
     assert "CFQ7TTC0LDPB" not in changes.repriced_products
     assert "CFQ7TTC0LH18" not in changes.repriced_products
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="CFQ7TTC0LH18 is not an active product"):
         cd.monthly_update(cat, seed=3, effective_date=JULY, discontinue=["CFQ7TTC0LH18"])
 
 
@@ -207,7 +207,7 @@ def test_pricesheet_rows_match_catalog_and_doc_format() -> None:
     assert annual["Tags"] == "License" and annual["Market"] == "US" and annual["Currency"] == "USD"
     assert annual["Publisher"] == "Microsoft Corporation"
     assert not any(r["ProductId"] == "DZH318Z0BPS6" for r in rows)  # Azure is usage-based
-    assert format_us_datetime(dt.datetime(2021, 2, 4, 20, 35, 31)) == "2/4/2021 8:35:31 PM"
+    assert format_us_datetime(dt.datetime(2021, 2, 4, 20, 35, 31, tzinfo=dt.UTC)) == "2/4/2021 8:35:31 PM"
 
 
 def test_pricesheet_multi_currency_for_european_market() -> None:
