@@ -11,8 +11,9 @@ from django.db import IntegrityError, transaction
 
 from bss.exceptions import ApplicationError
 from bss.models import Customer, Marketplace, Order, Reseller, User
-from provisioning import services as provisioning_services
+from catalog.offers import store_offer_get
 from provisioning.inputs import ExistingTenantInput, MCAAcceptanceInput, NewCustomerInput, OrderLineInput
+from provisioning.services import orders as provisioning_services
 from storefront import selectors
 from storefront.models import Cart, CartLine
 
@@ -39,7 +40,7 @@ class CheckoutError(ApplicationError):
 
 def _orderable_offer(*, marketplace: Marketplace, offer_id: int) -> selectors.StoreOffer:
     try:
-        return selectors.store_offer_get(marketplace=marketplace, offer_id=offer_id)
+        return store_offer_get(marketplace=marketplace, offer_id=offer_id)
     except ApplicationError:
         raise OfferUnavailable(
             "This product cannot be ordered: it is not published in this marketplace or has been discontinued."

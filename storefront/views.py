@@ -23,8 +23,9 @@ from bss.choices import CspModel, OrderKind, OrderStatus, UserRole
 from bss.exceptions import ApplicationError
 from bss.models import Marketplace
 from bss.request_context import client_ip
+from catalog.offers import store_offer_get
 from partnercenter.errors import PartnerCenterError
-from provisioning import services as provisioning_services
+from provisioning.services import orders as provisioning_services
 from storefront import selectors, services, wizard
 from storefront.access import storefront_user_required
 from storefront.forms import (
@@ -179,7 +180,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect(back)
-    offer = selectors.store_offer_get(marketplace=marketplace, offer_id=line.offer_id)
+    offer = store_offer_get(marketplace=marketplace, offer_id=line.offer_id)
     messages.success(
         request, f"Added {form.cleaned_data['quantity']} x {offer.name} to your cart (now {line.quantity})."
     )
