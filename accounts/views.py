@@ -58,20 +58,24 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = PasswordStepForm(request.POST or None)
     error, status = "", 200
     if request.method == "POST" and form.is_valid():
-        username = form.cleaned_data["username"]
-        ip = client_ip(request)
-        try:
-            services.login_check_allowed(username=username, ip_address=ip)
-            user = authenticate(request, username=username, password=form.cleaned_data["password"])
+        username, password = form.cleaned_data["username"], form.cleaned_data["password"]
+
+        def check_password() -> User:
+            user = authenticate(request, username=username, password=password)
             if user is None:
-                lockout = services.login_failure_record(username=username, ip_address=ip)
-                if lockout is not None:
-                    raise services.SignInLocked(lockout)
-                error = BAD_CREDENTIALS
-            else:
-                return _after_password(request, user, next_url)
+                raise services.CredentialsRejected(BAD_CREDENTIALS)
+            return user
+
+        try:
+            user = services.login_attempt(
+                username=username, ip_address=client_ip(request), reason="password", check=check_password
+            )
         except services.SignInLocked as exc:
             error, status = exc.message, 429
+        except services.CredentialsRejected:
+            error = BAD_CREDENTIALS
+        else:
+            return _after_password(request, user, next_url)
     context = {"form": form, "next": next_url, "error": error}
     return render(request, "registration/login.html", context, status=status)
 
@@ -99,26 +103,29 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     user, data = pending
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        ip = client_ip(request)
         try:
-            services.login_check_allowed(username=user.get_username(), ip_address=ip)
-            result = services.mfa_verify(user=user, code=form.cleaned_data["code"])
+            result = _second_factor_attempt(request, user, form.cleaned_data["code"])
         except services.SignInLocked as exc:
             session.pending_clear(request)
             messages.error(request, exc.message)
             return redirect("login")
         except services.InvalidSecondFactor as exc:
-            lockout = services.login_failure_record(username=user.get_username(), ip_address=ip, reason="mfa")
-            if lockout is not None:
-                session.pending_clear(request)
-                messages.error(request, services.lockout_message(lockout))
-                return redirect("login")
             form.add_error("code", exc.message)
         else:
             session.signin_complete(request, user=user, backend=data["backend"], mfa=True, device_id=result.device_id)
             _warn_recovery_code_used(request, result)
             return redirect(data["next"])
     return render(request, "security/code_prompt.html", {"form": form, "during_signin": True, "who": user})
+
+
+def _second_factor_attempt(request: HttpRequest, user: User, code: str) -> services.SecondFactorResult:
+    """Check a code under the sign-in limits (wrong codes count like wrong passwords)."""
+    return services.login_attempt(
+        username=user.get_username(),
+        ip_address=client_ip(request),
+        reason="mfa",
+        check=lambda: services.mfa_verify(user=user, code=code),
+    )
 
 
 def _warn_recovery_code_used(request: HttpRequest, result: services.SecondFactorResult) -> None:
@@ -203,21 +210,13 @@ def verify(request: HttpRequest) -> HttpResponse:
         return redirect(next_url)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = request.user
-        ip = client_ip(request)
         try:
-            services.login_check_allowed(username=user.get_username(), ip_address=ip)
-            result = services.mfa_verify(user=user, code=form.cleaned_data["code"])
+            result = _second_factor_attempt(request, request.user, form.cleaned_data["code"])
         except services.SignInLocked as exc:
             logout(request)
             messages.error(request, exc.message)
             return redirect("login")
         except services.InvalidSecondFactor as exc:
-            lockout = services.login_failure_record(username=user.get_username(), ip_address=ip, reason="mfa")
-            if lockout is not None:
-                logout(request)
-                messages.error(request, services.lockout_message(lockout))
-                return redirect("login")
             form.add_error("code", exc.message)
         else:
             session.stamp_set(request, mfa=True, device_id=result.device_id)
@@ -262,15 +261,12 @@ def _confirm_with_code(request: HttpRequest) -> services.SecondFactorResult | No
         messages.error(request, "Enter a code from your authenticator app.")
         return None
     try:
-        return services.mfa_verify(user=request.user, code=form.cleaned_data["code"])
+        return _second_factor_attempt(request, request.user, form.cleaned_data["code"])
+    except services.SignInLocked as exc:
+        logout(request)
+        messages.error(request, exc.message)
     except services.InvalidSecondFactor as exc:
-        username = request.user.get_username()
-        lockout = services.login_failure_record(username=username, ip_address=client_ip(request), reason="mfa")
-        if lockout is not None:
-            logout(request)
-            messages.error(request, services.lockout_message(lockout))
-        else:
-            messages.error(request, exc.message)
+        messages.error(request, exc.message)
     except services.MFAStateError as exc:
         messages.error(request, exc.message)
     return None
@@ -340,5 +336,3 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         )
         self.request.session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
         return HttpResponseRedirect(self.get_success_url())
-
-

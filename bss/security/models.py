@@ -71,15 +71,44 @@ class ResellerMFAPolicy(models.Model):
         return f"{self.reseller}: MFA {'required' if self.mfa_required else 'optional'}"
 
 
-class LoginFailure(models.Model):
-    """One failed sign-in (wrong password or wrong second factor), counted per account and per IP address.
+class ThrottleKey(models.Model):
+    """One row per account name, IP address or e-mail digest that was ever throttled: the row each attempt locks
+    (SELECT ... FOR UPDATE) so that "is it over the limit?" and "count this attempt" are one step, however many
+    requests arrive at once. Holds no state of its own."""
 
-    `username` is the normalised name as typed, whether or not such an account exists, so that throttling
-    does not reveal which accounts exist. Rows for an account are deleted when it signs in successfully."""
+    class Scope(models.TextChoices):
+        SIGNIN_ACCOUNT = "signin_account", "Sign-in, account name"
+        SIGNIN_IP = "signin_ip", "Sign-in, IP address"
+        RESET_ADDRESS = "reset_address", "Password reset, e-mail address"
+        RESET_IP = "reset_ip", "Password reset, IP address"
+
+    scope = models.CharField(max_length=20, choices=Scope.choices)
+    key = models.CharField(max_length=150)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(name="security_throttlekey_scope_key_unique", fields=["scope", "key"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()}: {self.key}"
+
+
+class LoginFailure(models.Model):
+    """One sign-in attempt counted against the limits (wrong password or wrong second factor), per account and per
+    IP address.
+
+    The row is written *before* the credentials are checked (reason "pending", under the ThrottleKey locks), so
+    attempts still being checked count too; it becomes "password"/"mfa" when the check fails and is deleted when
+    it succeeds. `username` is the normalised name as typed, whether or not such an account exists, so that
+    throttling does not reveal which accounts exist. Rows for an account are deleted when it signs in."""
+
+    class Reason(models.TextChoices):
+        PENDING = "pending", "Being checked"
+        PASSWORD = "password", "Wrong password"
+        MFA = "mfa", "Wrong second factor"
 
     username = models.CharField(max_length=150, db_index=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
-    reason = models.CharField(max_length=20, default="password")
+    reason = models.CharField(max_length=20, choices=Reason.choices, default=Reason.PASSWORD)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -124,6 +153,23 @@ class LoginLockout(models.Model):
     def __str__(self) -> str:
         target = self.username if self.scope == self.Scope.ACCOUNT else self.ip_address
         return f"Sign-in lock on {self.get_scope_display().lower()} {target}"
+
+
+class PasswordResetRequest(models.Model):
+    """One request for a password-reset e-mail, known address or not, counted per address and per IP address.
+
+    The address is kept only as a keyed digest (`address_digest`): enough to count, nothing to leak."""
+
+    address_digest = models.CharField(max_length=64, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    sent = models.BooleanField(default=False, help_text="Whether an e-mail went out (the address has an account)")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} password reset from {self.ip_address}"
 
 
 class SecurityPermissions(models.Model):

@@ -6,22 +6,33 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 import pyotp
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from bss.exceptions import ApplicationError
 from bss.models import Reseller, User
-from bss.security.models import LoginFailure, LoginLockout, RecoveryCode, ResellerMFAPolicy, TOTPDevice
+from bss.security.models import (
+    LoginFailure,
+    LoginLockout,
+    RecoveryCode,
+    ResellerMFAPolicy,
+    ThrottleKey,
+    TOTPDevice,
+)
 from bss.security.selectors import lockout_active, normalize_username
 from bss.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols = 5 bits each; no 0/O, 1/I
@@ -39,7 +50,13 @@ class SignInLocked(ApplicationError):
         super().__init__(lockout_message(lockout), extra={"retry_at": lockout.locked_until.isoformat()})
 
 
-class InvalidSecondFactor(ApplicationError):
+class CredentialsRejected(ApplicationError):
+    """The password or code was checked and is wrong (counted against the sign-in limits by login_attempt)."""
+
+    code = "invalid_credentials"
+
+
+class InvalidSecondFactor(CredentialsRejected):
     code = "invalid_second_factor"
 
 
@@ -60,29 +77,100 @@ def lockout_message(lockout: LoginLockout) -> str:
 
 
 # --- Sign-in throttling ---------------------------------------------------------------------------------------
+#
+# Every password or code is checked inside login_attempt, which first reserves the attempt's place in the count
+# (a "pending" LoginFailure row, written under row locks on the account name's and IP address's ThrottleKey), so
+# "is it locked?", "is it over the limit?" and "count this one" are a single step: however many attempts arrive
+# at once, at most the limit is ever checked.
 
 
-def login_check_allowed(*, username: str, ip_address: str | None) -> None:
-    """Raise SignInLocked while a lock on this account name or IP address is in force."""
-    lockout = lockout_active(username=username, ip_address=ip_address)
+def login_attempt(*, username: str, ip_address: str | None, reason: str, check: Callable[[], T]) -> T:
+    """Run `check` (a password or second-factor check) under the sign-in limits and return what it returns.
+
+    Raises SignInLocked without calling `check` while the account name or IP address is locked, or when its failures
+    plus the attempts being checked right now already reach the limit (that locks it). `check` raises
+    CredentialsRejected for wrong credentials: the attempt then stays counted as a failure (`reason`: "password"
+    or "mfa") and the error is raised again, or SignInLocked if this failure completes a lock. When `check`
+    succeeds, or fails for another reason, the attempt is not counted."""
+    attempt_id, lockout = _attempt_reserve(username=username, ip_address=ip_address)
     if lockout is not None:
         raise SignInLocked(lockout)
+    try:
+        result = check()
+    except CredentialsRejected as exc:
+        lockout = _attempt_failed(attempt_id=attempt_id, username=username, ip_address=ip_address, reason=reason)
+        if lockout is not None:
+            raise SignInLocked(lockout) from exc
+        raise
+    except BaseException:
+        LoginFailure.objects.filter(pk=attempt_id).delete()
+        raise
+    LoginFailure.objects.filter(pk=attempt_id).delete()
+    return result
+
+
+def _attempt_reserve(*, username: str, ip_address: str | None) -> tuple[int, LoginLockout | None]:
+    """The pending row of a new attempt, or the lock that refuses it (returned, not raised: a lock created here
+    must be committed)."""
+    lockout = lockout_active(username=username, ip_address=ip_address)  # cheap refusal without taking locks
+    if lockout is not None:
+        return 0, lockout
+    with transaction.atomic():
+        key = normalize_username(username)
+        _signin_keys_lock(username=key, ip_address=ip_address)
+        lockout = lockout_active(username=key, ip_address=ip_address) or _limits_lock(
+            username=key, ip_address=ip_address, settled_only=False
+        )
+        if lockout is not None:
+            return 0, lockout
+        attempt = LoginFailure.objects.create(username=key, ip_address=ip_address, reason=LoginFailure.Reason.PENDING)
+        return attempt.pk, None
 
 
 @transaction.atomic
-def login_failure_record(*, username: str, ip_address: str | None, reason: str = "password") -> LoginLockout | None:
-    """Count a failed sign-in for the account name and the IP address; lock either that reaches its limit within
-    LOGIN_LOCKOUT_WINDOW_SECONDS (failures before its previous lock do not count twice). Returns the new lock."""
+def _attempt_failed(*, attempt_id: int, username: str, ip_address: str | None, reason: str) -> LoginLockout | None:
+    """The reserved attempt was a failure: keep it counted, and lock what reached its limit. Returns the new lock."""
     key = normalize_username(username)
-    LoginFailure.objects.create(username=key, ip_address=ip_address, reason=reason)
-    new_lock = _maybe_lock(scope=LoginLockout.Scope.ACCOUNT, username=key, ip_address=None)
+    _signin_keys_lock(username=key, ip_address=ip_address)
+    if not LoginFailure.objects.filter(pk=attempt_id).update(reason=reason):
+        # Its reservation was cleared meanwhile (a sign-in succeeded, or staff unlocked): it still was a failure.
+        LoginFailure.objects.create(username=key, ip_address=ip_address, reason=reason)
+    return _limits_lock(username=key, ip_address=ip_address, settled_only=True)
+
+
+def _signin_keys_lock(*, username: str, ip_address: str | None) -> None:
+    keys = [(ThrottleKey.Scope.SIGNIN_ACCOUNT, username)]
     if ip_address:
-        ip_lock = _maybe_lock(scope=LoginLockout.Scope.IP, username="", ip_address=ip_address)
+        keys.append((ThrottleKey.Scope.SIGNIN_IP, ip_address))
+    _throttle_keys_lock(keys)
+
+
+def _throttle_keys_lock(keys: list[tuple[str, str]]) -> None:
+    """Row-lock these keys (creating their rows first) until the transaction ends, always in the same order, so
+    that two requests never wait for each other's keys. On SQLite the write transaction itself serialises."""
+    ThrottleKey.objects.bulk_create([ThrottleKey(scope=s, key=k) for s, k in sorted(keys)], ignore_conflicts=True)
+    wanted = Q()
+    for scope, key in keys:
+        wanted |= Q(scope=scope, key=key)
+    list(ThrottleKey.objects.select_for_update().filter(wanted).order_by("scope", "key").values_list("pk"))
+
+
+def _limits_lock(*, username: str, ip_address: str | None, settled_only: bool) -> LoginLockout | None:
+    new_lock = _maybe_lock(
+        scope=LoginLockout.Scope.ACCOUNT, username=username, ip_address=None, settled_only=settled_only
+    )
+    if ip_address:
+        ip_lock = _maybe_lock(
+            scope=LoginLockout.Scope.IP, username="", ip_address=ip_address, settled_only=settled_only
+        )
         new_lock = new_lock or ip_lock
     return new_lock
 
 
-def _maybe_lock(*, scope: str, username: str, ip_address: str | None) -> LoginLockout | None:
+def _maybe_lock(*, scope: str, username: str, ip_address: str | None, settled_only: bool) -> LoginLockout | None:
+    """Lock the account name or IP address if its attempts within LOGIN_LOCKOUT_WINDOW_SECONDS reach the limit
+    (attempts before its previous lock do not count twice). `settled_only`: count failures only, not the attempts
+    still being checked (after a failure: the others may yet succeed); before a check, both count."""
     now = timezone.now()
     if scope == LoginLockout.Scope.ACCOUNT:
         target = {"username": username}
@@ -96,7 +184,10 @@ def _maybe_lock(*, scope: str, username: str, ip_address: str | None) -> LoginLo
         if previous.locked_until > now and previous.unlocked_at is None:
             return None  # already locked
         since = max(since, previous.created_at)
-    failures = LoginFailure.objects.filter(created_at__gt=since, **target).count()
+    attempts = LoginFailure.objects.filter(created_at__gt=since, **target)
+    if settled_only:
+        attempts = attempts.exclude(reason=LoginFailure.Reason.PENDING)
+    failures = attempts.count()
     if failures < limit:
         return None
     lockout = LoginLockout.objects.create(
@@ -205,7 +296,7 @@ class SecondFactorResult:
 @transaction.atomic
 def mfa_verify(*, user: User, code: str) -> SecondFactorResult:
     """Check a code from the authenticator (each accepted once) or an unused recovery code (then spent, audited).
-    Raises InvalidSecondFactor; the caller counts the failure (login_failure_record) outside this transaction."""
+    Raises InvalidSecondFactor; callers run it inside login_attempt, which counts the failure."""
     device = TOTPDevice.objects.select_for_update(of=("self",)).filter(user=user, confirmed_at__isnull=False).first()
     if device is None:
         raise MFAStateError("No authenticator app is set up for this account.")
