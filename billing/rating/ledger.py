@@ -116,6 +116,7 @@ class _Replay:
             if start > sub.pricing.term_end or _midnight(start) > until:
                 return
             cycle = sub.pricing.cycle_on(start)
+            # No Partner Center operation stands behind a cycle charge; its reference id is ours, stable per cycle.
             self.charges.append(
                 cycle_charge(
                     sub.pricing,
@@ -158,11 +159,21 @@ class _Replay:
         return sub
 
     def _open_term(self, event: SubscriptionEvent, charge_type: ChargeType, *, window: bool) -> None:
+        """Start a term (purchase, renewal, or a new upgrade/conversion target) and bill its first cycle."""
         pricing = _pricing_from(event)
         day = event.effective_date
         cycle = pricing.cycle_on(day)
-        self.charges.append(
-            cycle_charge(
+        if charge_type is ChargeType.CONVERT:
+            first = conversion_charge(
+                pricing,
+                at=event.effective_at,
+                quantity=event.quantity_after,
+                reference_id=event.reference_id,
+                outgoing=False,
+                options=self.options,
+            )
+        else:
+            first = cycle_charge(
                 pricing,
                 charge_type=charge_type,
                 cycle=cycle,
@@ -172,16 +183,7 @@ class _Replay:
                 first_day=day,
                 options=self.options,
             )
-            if charge_type is not ChargeType.CONVERT
-            else conversion_charge(
-                pricing,
-                at=event.effective_at,
-                quantity=event.quantity_after,
-                reference_id=event.reference_id,
-                outgoing=False,
-                options=self.options,
-            )
-        )
+        self.charges.append(first)
         self.sub = _Subscription(
             pricing=pricing,
             quantity=event.quantity_after,

@@ -45,7 +45,7 @@ def event(
     trial: bool = False,
     into_existing: bool = False,
 ) -> SubscriptionEvent:
-    start = term_start or when.date()
+    start = term_start or when.astimezone(UTC).date()
     return SubscriptionEvent(
         subscription_id=subscription,
         kind=kind,
@@ -135,7 +135,8 @@ class Sub:
 
     def buy(self, when: datetime, seats: int, *, term_start: date | None = None, term_end: date | None = None) -> Sub:
         """Purchase; the term starts on the purchase day unless given (an upgrade target is co-terminous)."""
-        self._add(EventKind.PURCHASE, when, seats, term_start=term_start or when.date(), term_end=term_end)
+        start = term_start or when.astimezone(UTC).date()
+        self._add(EventKind.PURCHASE, when, seats, term_start=start, term_end=term_end)
         return self
 
     def set_seats(self, when: datetime, seats: int, *, price: Decimal | str | None = None) -> Sub:
@@ -186,7 +187,7 @@ class Sub:
             when,
             seats,
             reference=reference,
-            term_start=term_start or self.term_start or when.date(),
+            term_start=term_start or self.term_start or when.astimezone(UTC).date(),
             term_end=term_end,
             into_existing=into_existing,
         )

@@ -6,7 +6,7 @@ windows; `cancellationAllowedUntilDate` = purchase + 7 days).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -214,3 +214,21 @@ def test_exchange_rate_applies_inside_the_rounding(mode: RoundingMode, new_amoun
 def test_usage_formula() -> None:
     """§3.5 usage lines: ROUNDDOWN(ROUNDDOWN(EUP x qty, 2) x rate, 2)."""
     assert usage_subtotal(Decimal("0.0123"), Decimal("1234.5"), exchange_rate=Decimal("0.9")) == Decimal("13.66")
+
+
+def test_effective_times_count_in_utc_days() -> None:
+    """Charge dates are UTC dates: 1 Jul 01:00 in Paris (+02:00) is a 30 Jun event, a month-end purchase
+    whose month runs to 30 Jul (§3.2)."""
+    from datetime import datetime, timezone
+
+    paris = timezone(timedelta(hours=2))
+    sub = Sub().buy(datetime(2021, 7, 1, 1, 0, tzinfo=paris), 10)
+    [new] = rate_subscription(sub.events, through=D(2021, 7, 31))
+    assert (new.order_at.tzinfo, new.charge_start, new.charge_end) == (UTC, D(2021, 6, 30), D(2021, 7, 30))
+
+
+def test_naive_effective_time_is_refused() -> None:
+    from datetime import datetime
+
+    with pytest.raises(LedgerInconsistent):
+        Sub().buy(datetime(2021, 7, 1, 9, 0), 10)  # noqa: DTZ001 - the point of the test
