@@ -231,4 +231,4 @@ def test_naive_effective_time_is_refused() -> None:
     from datetime import datetime
 
     with pytest.raises(LedgerInconsistent):
-        Sub().buy(datetime(2021, 7, 1, 9, 0), 10)  # noqa: DTZ001 - the point of the test
+        Sub().buy(datetime(2021, 7, 1, 9, 0), 10)  # noqa: DTZ001 - naive on purpose
