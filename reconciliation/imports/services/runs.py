@@ -25,6 +25,7 @@ MAX_PAGE_SIZE = 500
 
 
 def pc_message(exc: pc_errors.PartnerCenterError) -> str:
+    """Partner Center's error as the run's stage, report and error show it."""
     parts = [exc.description or exc.message]
     if exc.http_status:
         parts.append(f"HTTP {exc.http_status}")
@@ -36,6 +37,7 @@ def pc_message(exc: pc_errors.PartnerCenterError) -> str:
 
 
 def run_transition(run: ImportRun, to: str) -> None:
+    """Move the run to `to` (not saved), refusing a change its status table does not allow."""
     if to not in RUN_TRANSITIONS.get(run.status, set()):
         raise InvalidTransition(
             f"An import run cannot go from {run.get_status_display()!r} to {RunStatus(to).label!r}.",
@@ -45,6 +47,7 @@ def run_transition(run: ImportRun, to: str) -> None:
 
 
 def run_lock(run_id: int) -> ImportRun:
+    """The run's row lock: every change of a run's status goes through it."""
     return ImportRun.objects.select_for_update(of=("self",)).select_related("instance", "started_by").get(pk=run_id)
 
 
