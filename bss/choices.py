@@ -1,6 +1,12 @@
-"""Statuses and enumerations of the core domain, with the allowed status transitions."""
+"""Statuses and enumerations of the core domain, with the allowed status transitions.
+
+The billing-cycle and term vocabulary is Partner Center's (`bss.rules.cycles`), one for the whole project: the
+catalog, the storefront, the API and the BSS records all use these choices.
+"""
 
 from django.db import models
+
+from bss.rules.permissions import Role
 
 
 class Cloud(models.TextChoices):
@@ -25,9 +31,11 @@ class ResellerKind(models.TextChoices):
 
 
 class UserRole(models.TextChoices):
-    PROVIDER_STAFF = "staff", "Provider staff"
-    RESELLER = "reseller", "Reseller user"
-    CUSTOMER = "customer", "Customer user"
+    """The values of `bss.rules.permissions.Role` (who may do what is decided there)."""
+
+    PROVIDER_STAFF = Role.PROVIDER_STAFF.value, "Provider staff"
+    RESELLER = Role.RESELLER.value, "Reseller user"
+    CUSTOMER = Role.CUSTOMER.value, "Customer user"
 
 
 class CustomerStatus(models.TextChoices):
@@ -77,17 +85,25 @@ ORDER_TRANSITIONS: dict[str, set[str]] = {
 
 
 class BillingCycle(models.TextChoices):
+    """Billing cycles as Partner Center spells them on subscriptions (lower case); `bss.rules.cycles.BILLING_CYCLES`.
+    """
+
     MONTHLY = "monthly", "Monthly"
     ANNUAL = "annual", "Annual"
+    BIENNIAL = "biennial", "Biennial"
     TRIENNIAL = "triennial", "Triennial"
     ONE_TIME = "one_time", "One-time"
     NONE = "none", "None (usage-based)"
 
 
 class TermDuration(models.TextChoices):
+    """Term durations (ISO 8601); `bss.rules.cycles.TERM_DURATIONS`."""
+
     P1M = "P1M", "1 month"
     P1Y = "P1Y", "1 year"
+    P2Y = "P2Y", "2 years"
     P3Y = "P3Y", "3 years"
+    P5Y = "P5Y", "5 years"
     NONE = "", "No term"
 
 

@@ -131,3 +131,16 @@ def instance_test_connection(instance: PartnerCenterInstance) -> ConnectionCheck
     except errors.PartnerCenterError as exc:
         return ConnectionCheck(False, f"Partner Center answered with an error: {exc.description or exc.message}")
     return ConnectionCheck(True, f"Connected. {summary}")
+
+
+def pc_error_message(exc: errors.PartnerCenterError, *, limit: int = 500) -> str:
+    """Partner Center's error in one line for people and logs, the same everywhere (operations, checks, imports):
+    its description, then what identifies it: `... (Partner Center code 900214, HTTP 400, correlation id ...)`."""
+    facts = [
+        f"Partner Center code {exc.code}" if exc.code is not None else "",
+        f"HTTP {exc.http_status}" if exc.http_status else "",
+        f"correlation id {exc.correlation_id}" if exc.correlation_id else "",
+    ]
+    listed = ", ".join(fact for fact in facts if fact)
+    text = (exc.description or exc.message or type(exc).__name__).strip()
+    return (f"{text} ({listed})" if listed else text)[:limit]

@@ -19,9 +19,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from bss.choices import BillingCycle, ResellerKind, SubscriptionStatus, UserRole
+from bss.choices import ResellerKind, SubscriptionStatus, UserRole
 from bss.exceptions import NotFound
 from bss.models import Customer, Marketplace, MCAAcceptance, MicrosoftTenant, Order, Reseller, Subscription, User
+from bss.rules.cycles import CYCLE_MONTHS
 
 
 def user_is_provider_staff(user: User) -> bool:
@@ -49,20 +50,37 @@ def reseller_list_for_user(*, user: User) -> QuerySet[Reseller]:
     return qs.none()
 
 
-def marketplace_for_user(*, user: User, slug: str = "") -> Marketplace:
-    """The marketplace a user shops in: a customer's own, a tenant reseller's own, the provider's for a light
-    reseller; staff pick one by slug."""
-    marketplaces = Marketplace.objects.select_related("instance", "owner").filter(is_active=True)
-    candidate = None
+def marketplace_list_for_user(*, user: User) -> QuerySet[Marketplace]:
+    """Marketplaces the user may shop in (the one resolver, for the storefront and the API).
+
+    Provider staff: every active marketplace. A light reseller buys in its provider's marketplaces; a tenant
+    reseller in its own (and its provider's when it has none of its own). A customer user: its customer's.
+    """
+    qs = Marketplace.objects.select_related("instance", "owner").filter(is_active=True)
     if user_is_provider_staff(user):
-        candidate = marketplaces.filter(slug=slug).first() if slug else None
-    elif user.is_authenticated and user.role == UserRole.CUSTOMER and user.customer_id:
-        candidate = marketplaces.filter(customers__pk=user.customer_id).first()
-    elif user.is_authenticated and user.role == UserRole.RESELLER and user.reseller_id:
+        return qs
+    if not (user.is_authenticated and user.is_active):
+        return qs.none()
+    if user.role == UserRole.RESELLER and user.reseller_id:
         reseller = user.reseller
-        candidate = marketplaces.filter(owner_id=reseller.pk).first() or (
-            marketplaces.filter(owner_id=reseller.parent_id).first() if reseller.parent_id else None
-        )
+        if reseller.kind == ResellerKind.TENANT and qs.filter(owner=reseller).exists():
+            return qs.filter(owner=reseller)
+        if reseller.kind == ResellerKind.PROVIDER:
+            return qs.filter(owner=reseller)
+        return qs.filter(owner_id=reseller.parent_id) if reseller.parent_id else qs.none()
+    if user.role == UserRole.CUSTOMER and user.customer_id:
+        return qs.filter(pk=user.customer.marketplace_id)
+    return qs.none()
+
+
+def marketplace_for_user(*, user: User, slug: str = "") -> Marketplace:
+    """The marketplace a user shops in: the one named by `slug` among `marketplace_list_for_user`, else (not for
+    staff, who pick one by slug) the first of them."""
+    marketplaces = marketplace_list_for_user(user=user)
+    if slug:
+        candidate = marketplaces.filter(slug=slug).first()
+    else:
+        candidate = None if user_is_provider_staff(user) else marketplaces.first()
     if candidate is None:
         raise NotFound("Marketplace not found." if slug else "No marketplace is available to this account.")
     return candidate
@@ -70,8 +88,7 @@ def marketplace_for_user(*, user: User, slug: str = "") -> Marketplace:
 
 # Months in one billing period: an order line's unit price is per unit per billing period.
 _MONTHS = Case(
-    When(billing_cycle=BillingCycle.ANNUAL, then=Value(12)),
-    When(billing_cycle=BillingCycle.TRIENNIAL, then=Value(36)),
+    *(When(billing_cycle=cycle, then=Value(months)) for cycle, months in CYCLE_MONTHS.items() if months != 1),
     default=Value(1),
 )
 

@@ -2,11 +2,15 @@
 
 from django.db import models
 
+from bss.choices import BillingCycle
+from bss.rules.cycles import CYCLE_MONTHS, TERM_MONTHS
+
 # The price-sheet rules live in the framework-free format module; re-exported here with the other enumerations.
 from catalog.pricesheet.format import BILLING_PLAN_TO_CYCLE, KNOWN_CURRENCIES, PRODUCT_FAMILIES, family_for_title
 
 __all__ = [
-    "BILLING_PLAN_TO_CYCLE", "KNOWN_CURRENCIES", "PRODUCT_FAMILIES", "family_for_title",
+    "BILLING_PLAN_TO_CYCLE", "CYCLE_MONTHS", "KNOWN_CURRENCIES", "PRODUCT_FAMILIES", "TERM_DURATIONS",
+    "CatalogBillingCycle", "family_for_title",
 ]
 
 
@@ -21,22 +25,12 @@ class ProductType(models.TextChoices):
     OTHER = "Other", "Other"
 
 
-class CatalogBillingCycle(models.TextChoices):
-    """Billing cycles as Partner Center spells them on subscriptions (lower case)."""
+#: One billing-cycle vocabulary for the project (`bss.choices.BillingCycle`); months per cycle: `CYCLE_MONTHS`
+#: (`bss.rules.cycles`).
+CatalogBillingCycle = BillingCycle
 
-    MONTHLY = "monthly", "Monthly"
-    ANNUAL = "annual", "Annual"
-    TRIENNIAL = "triennial", "Triennial"
-    BIENNIAL = "biennial", "Biennial"
-    ONE_TIME = "one_time", "One-time"
-    NONE = "none", "None"
-
-
-#: Months in one billing period.
-CYCLE_MONTHS: dict[str, int] = {"monthly": 1, "annual": 12, "triennial": 36, "biennial": 24}
-
-#: Term durations accepted in the price sheet.
-TERM_DURATIONS = ("P1M", "P1Y", "P2Y", "P3Y", "P5Y")
+#: Term durations accepted in the price sheet (every term of `bss.choices.TermDuration` but "no term").
+TERM_DURATIONS = tuple(TERM_MONTHS)
 
 
 class RunSource(models.TextChoices):

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet
 
 from bss import selectors as bss_selectors
-from bss.choices import BillingCycle, OrderStatus, RelationshipStatus, ResellerKind, TermDuration, UserRole
+from bss.choices import BillingCycle, OrderStatus, RelationshipStatus, TermDuration, UserRole
 from bss.exceptions import NotFound
 from bss.models import Customer, Marketplace, MCAAcceptance, Order, Reseller, User
 from catalog import offers as offer_source
@@ -26,26 +26,8 @@ Plan = offer_source.Plan
 
 # -- marketplaces -------------------------------------------------------------------------------------------
 def marketplace_list_for_user(*, user: User) -> QuerySet[Marketplace]:
-    """Marketplaces the user may shop in.
-
-    Provider staff: every active marketplace. A light reseller buys in its provider's marketplaces; a tenant
-    reseller in its own (and its provider's when it has none of its own). A customer user: its customer's.
-    """
-    qs = Marketplace.objects.select_related("instance", "owner").filter(is_active=True)
-    if bss_selectors.user_is_provider_staff(user):
-        return qs
-    if not (user.is_authenticated and user.is_active):
-        return qs.none()
-    if user.role == UserRole.RESELLER and user.reseller_id:
-        reseller = user.reseller
-        if reseller.kind == ResellerKind.TENANT and qs.filter(owner=reseller).exists():
-            return qs.filter(owner=reseller)
-        if reseller.kind == ResellerKind.PROVIDER:
-            return qs.filter(owner=reseller)
-        return qs.filter(owner_id=reseller.parent_id)
-    if user.role == UserRole.CUSTOMER and user.customer_id:
-        return qs.filter(pk=user.customer.marketplace_id)
-    return qs.none()
+    """Marketplaces the user may shop in: the one resolver the API uses too (`bss.selectors`)."""
+    return bss_selectors.marketplace_list_for_user(user=user)
 
 
 def marketplace_get_for_user(*, user: User, slug: str) -> Marketplace:
@@ -296,8 +278,7 @@ def order_history_for_user(*, user: User, search: str = "", status: str = "") ->
 
 
 def order_get_for_user(*, user: User, order_id: int) -> Order:
-    order = bss_selectors.order_get_for_user(user=user, order_id=order_id)
-    return order
+    return bss_selectors.order_get_for_user(user=user, order_id=order_id)
 
 
 def order_by_submission_key(*, user: User, submission_key: str) -> Order | None:

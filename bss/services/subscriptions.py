@@ -1,20 +1,28 @@
 """Subscription records change only after Partner Center has confirmed a change; these functions apply what it
 confirmed (appending licence-ledger rows for quantities) and audit it."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from bss.choices import SUBSCRIPTION_TRANSITIONS, SubscriptionStatus
 from bss.exceptions import InvalidTransition
 from bss.models import AzureEntitlement, LicenseLedgerEntry, MicrosoftTenant, OrderLine, Subscription, User
+from bss.rules.quantities import DecreaseCheck, quantity_decrease_check
+from bss.rules.windows import (
+    SeatBatch,
+    refundable_quantity,
+    seat_batches,
+    window_deadline,
+    window_earliest_open_start,
+)
 from bss.services.audit import audit_record, snapshot
 from partnercenter.types import AzureEntitlement as PCAzureEntitlement
 from partnercenter.types import Subscription as PCSubscription
 
 _FIELDS = ["quantity", "status", "auto_renew", "commitment_end_date", "cancellation_allowed_until"]
-NCE_WINDOW = timedelta(days=7)
 
 
 def _status(value: str | None) -> str:
@@ -157,15 +165,51 @@ def subscription_apply_auto_renew(
     return sub
 
 
+def subscription_seat_batches(*, subscription: Subscription, now: datetime | None = None) -> tuple[SeatBatch, ...]:
+    """The additions of licences still refundable under new-commerce rules, replayed from the licence ledger
+    (`bss.rules.windows.seat_batches`: one 168-hour window per addition, removals take the newest first)."""
+    now = now or timezone.now()
+    changes = (
+        subscription.ledger.filter(created_at__gte=window_earliest_open_start(now))
+        .order_by("created_at", "id")
+        .values_list("created_at", "quantity_before", "quantity_after")
+    )
+    return seat_batches(((at, after - before) for at, before, after in changes), now=now)
+
+
 def subscription_refundable_quantity(*, subscription: Subscription, now: datetime | None = None) -> int:
-    """Licences that may still be removed under new-commerce rules: those added in the last 7 days (by the ledger),
-    less those already removed in that window."""
-    since = (now or timezone.now()) - NCE_WINDOW
-    added = removed = 0
-    for entry in subscription.ledger.filter(created_at__gte=since):
-        delta = entry.quantity_after - entry.quantity_before
-        if delta > 0:
-            added += delta
-        else:
-            removed -= delta
-    return max(0, added - removed)
+    """Licences that may still be removed under new-commerce rules (by the licence ledger)."""
+    batches = subscription_seat_batches(subscription=subscription, now=now)
+    return refundable_quantity(batches, current_quantity=subscription.quantity)
+
+
+def subscription_last_addition_deadline(*, subscription: Subscription) -> datetime | None:
+    """When the window of the latest addition of licences closes (or closed); None without any addition."""
+    added_at = (
+        subscription.ledger.filter(quantity_after__gt=F("quantity_before"))
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return window_deadline(added_at) if added_at else None
+
+
+def subscription_decrease_check(
+    *,
+    subscription: Subscription,
+    quantity: int,
+    current_quantity: int | None = None,
+    refundable: int | None = None,
+    now: datetime | None = None,
+) -> DecreaseCheck:
+    """Whether the quantity may go down to `quantity` now (`bss.rules.quantities.quantity_decrease_check` over the
+    licence ledger), with the message naming the deadlines when it may not. `refundable` (Partner Center's own
+    figure) and `current_quantity` replace the ledger's and the record's when the caller has them."""
+    batches = subscription_seat_batches(subscription=subscription, now=now) if refundable is None else ()
+    return quantity_decrease_check(
+        current_quantity=subscription.quantity if current_quantity is None else current_quantity,
+        requested=quantity,
+        batches=batches,
+        refundable=refundable,
+        last_deadline=subscription_last_addition_deadline(subscription=subscription),
+    )

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from bss.models import LicenseLedgerEntry
+from bss.services.subscriptions import subscription_decrease_check
 from partnercenter.types import RefundableQuantity, RefundableQuantityDetail
 from storefront.workspace import services
 from tests.factories.bss import SubscriptionFactory
@@ -56,12 +57,12 @@ def test_closed_window_message_names_the_deadline():
     sub = SubscriptionFactory(quantity=5)
     ledger(sub, (24 * 9, 0, 5))
 
-    problem = services.quantity_decrease_problem(sub, 4, now=NOW)
+    problem = subscription_decrease_check(subscription=sub, quantity=4, now=NOW).problem
 
     deadline = NOW - dt.timedelta(days=9) + services.NCE_WINDOW
     assert "no licences of this subscription can be removed now" in problem
     assert f"closed on {deadline.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC" in problem
-    assert services.quantity_decrease_problem(sub, 6, now=NOW) == ""
+    assert subscription_decrease_check(subscription=sub, quantity=6, now=NOW).problem == ""
 
 
 def test_partner_center_refundable_quantity_wins():
