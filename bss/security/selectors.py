@@ -52,6 +52,16 @@ def lockout_active(*, username: str, ip_address: str | None) -> LoginLockout | N
     )
 
 
+def password_reset_users(email: str) -> list[User]:
+    """The accounts a reset link for this address goes to: active, with a usable password (as Django's own form)."""
+    email = email.strip()
+    return [
+        user
+        for user in User.objects.filter(email__iexact=email, is_active=True)
+        if user.has_usable_password() and user.email.casefold() == email.casefold()
+    ]
+
+
 def lockout_list_active() -> QuerySet[LoginLockout]:
     return LoginLockout.objects.filter(locked_until__gt=timezone.now(), unlocked_at__isnull=True).order_by(
         "-created_at"

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
@@ -14,21 +14,28 @@ from typing import TypeVar
 import pyotp
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from bss.exceptions import ApplicationError
 from bss.models import Reseller, User
 from bss.security.models import (
     LoginFailure,
     LoginLockout,
+    PasswordResetRequest,
     RecoveryCode,
     ResellerMFAPolicy,
     ThrottleKey,
     TOTPDevice,
 )
-from bss.security.selectors import lockout_active, normalize_username
+from bss.security.selectors import lockout_active, normalize_username, password_reset_users
 from bss.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
@@ -145,7 +152,7 @@ def _signin_keys_lock(*, username: str, ip_address: str | None) -> None:
     _throttle_keys_lock(keys)
 
 
-def _throttle_keys_lock(keys: list[tuple[str, str]]) -> None:
+def _throttle_keys_lock(keys: Sequence[tuple[str, str]]) -> None:
     """Row-lock these keys (creating their rows first) until the transaction ends, always in the same order, so
     that two requests never wait for each other's keys. On SQLite the write transaction itself serialises."""
     ThrottleKey.objects.bulk_create([ThrottleKey(scope=s, key=k) for s, k in sorted(keys)], ignore_conflicts=True)
@@ -417,6 +424,47 @@ def user_password_set(*, user: User, raw_password: str, actor: User | None, reas
     user.set_password(raw_password)
     user.save(update_fields=["password"])
     audit_record(actor=actor or user, action=f"security.password_{reason}", obj=user, after={"password": "changed"})
+
+
+def password_reset_request(*, email: str, ip_address: str | None, domain: str, use_https: bool) -> bool:
+    """Handle one "e-mail me a reset link" request (from the worker: the page hands every request over unseen).
+
+    Requests are counted per address and per IP address (PASSWORD_RESET_LIMIT_*), known addresses or not; one
+    over a limit is dropped. Within the limits, every active account with that address and a usable password gets
+    a link. Returns whether an e-mail went out. Unaudited: nothing about an account changes."""
+    digest = salted_hmac(_RESET_DIGEST_SALT, email.strip().casefold(), algorithm="sha256").hexdigest()
+    keys = [(ThrottleKey.Scope.RESET_ADDRESS, digest)]
+    if ip_address:
+        keys.append((ThrottleKey.Scope.RESET_IP, ip_address))
+    with transaction.atomic():
+        _throttle_keys_lock(keys)
+        recent = PasswordResetRequest.objects.filter(
+            created_at__gt=timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_LIMIT_WINDOW_SECONDS)
+        )
+        over_limit = recent.filter(address_digest=digest).count() >= settings.PASSWORD_RESET_LIMIT_PER_ADDRESS or bool(
+            ip_address and recent.filter(ip_address=ip_address).count() >= settings.PASSWORD_RESET_LIMIT_PER_IP
+        )
+        if over_limit:
+            logger.info("Password reset request dropped: over the limit for the address or %s", ip_address)
+            return False
+        users = password_reset_users(email)
+        PasswordResetRequest.objects.create(address_digest=digest, ip_address=ip_address, sent=bool(users))
+    for user in users:  # after the request is counted (committed): a failed send does not give another try
+        context = {
+            "email": email,
+            "domain": domain,
+            "site_name": domain,
+            "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+            "user": user,
+            "token": default_token_generator.make_token(user),
+            "protocol": "https" if use_https else "http",
+        }
+        subject = "".join(render_to_string("registration/password_reset_subject.txt", context).splitlines())
+        send_mail(subject, render_to_string("registration/password_reset_email.txt", context), None, [user.email])
+    return bool(users)
+
+
+_RESET_DIGEST_SALT = "bss.security.password_reset"
 
 
 @transaction.atomic
