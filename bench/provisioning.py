@@ -116,8 +116,8 @@ def _place(n: int) -> str:
     from django.utils import timezone
 
     from bss.choices import AcceptanceRole
-    from provisioning import services
     from provisioning.inputs import MCAAcceptanceInput, NewCustomerInput, OrderLineInput
+    from provisioning.services import orders as services
 
     run_id = _CTX["run_id"]
     try:

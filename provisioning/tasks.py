@@ -16,17 +16,17 @@ def operation_execute_task(self, operation_id: int) -> str:
     """Run one provisioning step. Retryable Partner Center errors come back here: retry with the backoff the
     service scheduled (Retry-After honoured, capped by CELERY_MAX_COUNTDOWN); after the last retry, fail the step."""
     from partnercenter.errors import PartnerCenterError
-    from provisioning import services
     from provisioning.models import ProvisioningOperation
+    from provisioning.services import engine, lifecycle
 
     try:
-        op = services.operation_execute(operation_id=operation_id, worker=f"task-{self.request.id}")
+        op = engine.operation_execute(operation_id=operation_id, worker=f"task-{self.request.id}")
     except ProvisioningOperation.DoesNotExist:
         return "gone"
     except PartnerCenterError as exc:
         op = ProvisioningOperation.objects.get(pk=operation_id)
         if self.request.retries >= self.max_retries:
-            services.operation_fail(
+            lifecycle.operation_fail(
                 operation=op,
                 message=f"Partner Center kept failing after {op.attempt_count} attempts: {exc.description or exc}",
                 code=str(exc.code or ""),
@@ -39,7 +39,7 @@ def operation_execute_task(self, operation_id: int) -> str:
         if op.next_attempt_at is not None:
             countdown = max(0.0, (op.next_attempt_at - timezone.now()).total_seconds())
         else:
-            countdown = services.retry_countdown(attempt=self.request.retries + 1, retry_after=exc.retry_after)
+            countdown = lifecycle.retry_countdown(attempt=self.request.retries + 1, retry_after=exc.retry_after)
         raise self.retry(exc=exc, countdown=countdown) from exc
     return op.status
 
@@ -47,10 +47,10 @@ def operation_execute_task(self, operation_id: int) -> str:
 @shared_task(name="provisioning.tasks.operations_due_task")
 def operations_due_task() -> int:
     """Periodic: enqueue steps that are due (order and relationship polls, retries, read-backs, dead workers)."""
-    from provisioning import services
+    from provisioning.services import orders, sweep
 
-    services.credentials_purge_expired()
-    return services.operations_enqueue_due()
+    orders.credentials_purge_expired()
+    return sweep.operations_enqueue_due()
 
 
 @shared_task(name="provisioning.tasks.order_email_task", acks_late=True)

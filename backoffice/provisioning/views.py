@@ -13,9 +13,10 @@ from backoffice.access import staff_required
 from bss.choices import AcceptanceRole
 from bss.exceptions import ApplicationError
 from bss.models import PartnerCenterInstance, Reseller
-from provisioning import selectors, services
+from provisioning import selectors
 from provisioning.choices import OperationKind, OperationStatus
 from provisioning.models import ProvisioningOperation
+from provisioning.services import lifecycle as services
 
 VIEW_OPERATIONS = "provisioning.view_provisioningoperation"
 RETRY_OPERATIONS = "provisioning.change_provisioningoperation"

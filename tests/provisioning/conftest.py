@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from bss.choices import AcceptanceRole, CspModel
-from provisioning import services
 from provisioning.inputs import MCAAcceptanceInput, NewCustomerInput, OrderLineInput
+from provisioning.services import orders, sweep
 from tests.factories.bss import (
     MarketplaceFactory,
     PartnerCenterInstanceFactory,
@@ -140,7 +140,7 @@ def place(reseller_user, reseller, marketplace, django_capture_on_commit_callbac
         if "customer" not in kwargs and "new_customer" not in kwargs:
             kwargs["new_customer"] = new_customer()
         with django_capture_on_commit_callbacks(execute=True):
-            order = services.order_place(**kwargs)
+            order = orders.order_place(**kwargs)
         order.refresh_from_db()
         return order
 
@@ -153,7 +153,7 @@ def run_due(django_capture_on_commit_callbacks):
 
     def _run(minutes=10):
         with django_capture_on_commit_callbacks(execute=True):
-            return services.operations_enqueue_due(now=timezone.now() + dt.timedelta(minutes=minutes))
+            return sweep.operations_enqueue_due(now=timezone.now() + dt.timedelta(minutes=minutes))
 
     return _run
 

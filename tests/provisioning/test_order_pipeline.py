@@ -4,9 +4,9 @@ import pytest
 
 from bss.choices import OrderStatus, RelationshipStatus, SubscriptionStatus
 from bss.models import LicenseLedgerEntry, MCAAcceptance, Subscription
-from provisioning import services
 from provisioning.choices import OperationKind, OperationStatus
 from provisioning.models import InitialAdminCredentials, ProvisioningOperation
+from provisioning.services import orders
 from tests.provisioning.conftest import AZURE_PLAN, line, new_customer, sim_customers, sim_requests
 
 pytestmark = pytest.mark.django_db
@@ -57,11 +57,11 @@ def test_initial_admin_password_is_shown_once_to_the_ordering_user_and_never_sto
     assert stored != held.password and held.password not in stored and list(raw) == [held.password]
 
     other = type(reseller_user).objects.create(username="someone-else")
-    assert services.order_pop_admin_credentials(order=order, user=other) is None
-    shown = services.order_pop_admin_credentials(order=order, user=reseller_user)
+    assert orders.order_pop_admin_credentials(order=order, user=other) is None
+    shown = orders.order_pop_admin_credentials(order=order, user=reseller_user)
     assert shown.user_name == "admin" and len(shown.password) >= 8
     assert shown.domain == order.tenant.default_domain
-    assert services.order_pop_admin_credentials(order=order, user=reseller_user) is None
+    assert orders.order_pop_admin_credentials(order=order, user=reseller_user) is None
     assert ProvisioningOperation.objects.filter(order=order, result__icontains=shown.password).count() == 0
 
 

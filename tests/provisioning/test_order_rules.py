@@ -6,10 +6,10 @@ import pytest
 from bss.choices import OrderStatus, RelationshipStatus
 from bss.exceptions import ApplicationError
 from bss.models import Customer, MicrosoftTenant, Order, Subscription
-from provisioning import services
 from provisioning.choices import OperationKind, OperationStatus
 from provisioning.inputs import ExistingTenantInput
 from provisioning.models import ProvisioningOperation
+from provisioning.services import lifecycle, orders
 from tests.provisioning.conftest import DYNAMICS_SALES, line, new_customer, sim_requests
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def _nothing_created(pc_sim):
 
 
 def test_order_without_mca_on_record_is_refused_and_creates_nothing(place, pc_sim):
-    with pytest.raises(services.MCARequired) as refused:
+    with pytest.raises(orders.MCARequired) as refused:
         place(mca=None)
 
     assert "Microsoft Customer Agreement" in refused.value.message
@@ -62,10 +62,10 @@ def test_taken_domain_is_refused_after_the_live_check(place, pc_sim):
 def test_domain_check_answers_live(sim_instance, pc_sim):
     pc_sim.control.create_tenant(domain="contosolive.onmicrosoft.com")
 
-    assert services.domain_prefix_check(instance=sim_instance, prefix="contosolive").available is False
-    free = services.domain_prefix_check(instance=sim_instance, prefix="contosofree123")
+    assert orders.domain_prefix_check(instance=sim_instance, prefix="contosolive").available is False
+    free = orders.domain_prefix_check(instance=sim_instance, prefix="contosofree123")
     assert free.available is True and free.domain == "contosofree123.onmicrosoft.com"
-    assert "letters" in services.domain_prefix_check(instance=sim_instance, prefix="con toso").message
+    assert "letters" in orders.domain_prefix_check(instance=sim_instance, prefix="con toso").message
 
 
 def test_annual_billing_is_refused_where_the_instance_does_not_provision_it(place, sim_instance, pc_sim):
@@ -140,10 +140,10 @@ def test_existing_tenant_order_waits_for_the_relationship_then_completes(
 
     assert order.status == OrderStatus.AWAITING_RELATIONSHIP
     assert order.tenant.relationship_status == RelationshipStatus.AWAITING_ACCEPTANCE
-    link = services.relationship_request_link(instance=sim_instance, reseller=reseller)
+    link = orders.relationship_request_link(instance=sim_instance, reseller=reseller)
     assert "invType=ResellerRelationship" in link and pc_sim.partners.direct.tenant_id in link
     with django_capture_on_commit_callbacks(execute=True):
-        check = services.order_check_relationship_now(order=order)
+        check = orders.order_check_relationship_now(order=order)
     assert check.found is False and check.order.status == OrderStatus.AWAITING_RELATIONSHIP
     run_due()
     order.refresh_from_db()
@@ -166,7 +166,7 @@ def test_check_now_button_continues_the_pipeline_at_once(place, pc_sim, django_c
     pc_sim.control.accept_relationship(pc_sim.partners.direct.tenant_id, domain="adatum.onmicrosoft.com")
 
     with django_capture_on_commit_callbacks(execute=True):
-        check = services.order_check_relationship_now(order=order)
+        check = orders.order_check_relationship_now(order=order)
 
     assert check.found is True
     order.refresh_from_db()
@@ -189,7 +189,7 @@ def test_permanent_error_fails_the_order_with_partner_center_message_and_retry_c
     assert [m.subject for m in mailoutbox][-1].endswith("could not be completed")
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.operation_retry(actor=StaffUserFactory(), operation=failed)
+        lifecycle.operation_retry(actor=StaffUserFactory(), operation=failed)
 
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED

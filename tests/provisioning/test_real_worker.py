@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from bss.choices import OrderStatus
 from bss.models import Order, Subscription
-from provisioning import services
 from provisioning.choices import OperationKind, OperationStatus
 from provisioning.models import ProvisioningOperation
+from provisioning.services import engine, orders, sweep
 from tests.conftest import producer_on, redis_url_for_tests
 from tests.factories.bss import MarketplaceFactory, ProviderFactory, ResellerFactory, ResellerUserFactory
 from tests.provisioning.conftest import line, make_sim_instance, mca, new_customer
@@ -86,7 +86,7 @@ def test_worker_killed_mid_checkout_is_replaced_and_the_order_completes_once(pc_
     replacement = None
     try:
         with producer_on(queue, url):
-            order = services.order_place(actor=user, marketplace=marketplace, reseller=reseller,
+            order = orders.order_place(actor=user, marketplace=marketplace, reseller=reseller,
                                          lines=[line(quantity=6)], new_customer=new_customer(), mca=mca(),
                                          submission_key=uuid.uuid4().hex)
 
@@ -102,7 +102,7 @@ def test_worker_killed_mid_checkout_is_replaced_and_the_order_completes_once(pc_
             replacement = start_worker(env, log)
             time.sleep(4.5)  # the simulator finishes the checkout it was given (its injected latency)
             # The periodic sweep, once the dead worker's lease has expired, hands the step to the new worker.
-            services.operations_enqueue_due(now=timezone.now() + timezone.timedelta(seconds=services.LEASE_SECONDS + 1))
+            sweep.operations_enqueue_due(now=timezone.now() + timezone.timedelta(seconds=engine.LEASE_SECONDS + 1))
 
             def completed():
                 return Order.objects.filter(pk=order.pk, status=OrderStatus.COMPLETED).exists()

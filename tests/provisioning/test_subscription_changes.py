@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from bss.choices import SubscriptionStatus
 from bss.models import LicenseLedgerEntry, Subscription
-from provisioning import services
 from provisioning.choices import OperationKind, OperationStatus
+from provisioning.services import changes
 from tests.provisioning.conftest import line
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def subscription(place):
 def change(reseller_user, django_capture_on_commit_callbacks):
     def _change(sub, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
-            op = services.subscription_change_request(actor=reseller_user, subscription=sub, **kwargs)
+            op = changes.subscription_change_request(actor=reseller_user, subscription=sub, **kwargs)
         op.refresh_from_db()
         sub.refresh_from_db()
         return op
@@ -51,8 +51,8 @@ def test_decrease_is_refused_beyond_licences_added_in_the_last_seven_days(subscr
     )
     change(subscription, quantity=12)  # +2 today: only those two can be removed again
 
-    with pytest.raises(services.SubscriptionChangeRefused) as refused:
-        services.subscription_change_request(actor=None, subscription=subscription, quantity=9)
+    with pytest.raises(changes.SubscriptionChangeRefused) as refused:
+        changes.subscription_change_request(actor=None, subscription=subscription, quantity=9)
 
     assert "lowest possible quantity is 10" in refused.value.message
     assert _pc(pc_sim, subscription).quantity == 12
@@ -76,8 +76,8 @@ def test_cancel_inside_the_window_and_refused_after_it(place, subscription, chan
     other = Subscription.objects.get(tenant=place(lines=[line(quantity=3)]).tenant)
     other.cancellation_allowed_until = timezone.now() - dt.timedelta(hours=1)
     other.save(update_fields=["cancellation_allowed_until"])
-    with pytest.raises(services.SubscriptionChangeRefused) as refused:
-        services.subscription_change_request(actor=None, subscription=other, cancel=True)
+    with pytest.raises(changes.SubscriptionChangeRefused) as refused:
+        changes.subscription_change_request(actor=None, subscription=other, cancel=True)
     assert "within 7 days" in refused.value.message and other.status == SubscriptionStatus.ACTIVE
 
 

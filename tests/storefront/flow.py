@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bss.models import Order
-from provisioning import services as provisioning_services
+from provisioning.services import sweep as provisioning_services
 
 NEW_CUSTOMER = {
     "company_name": "Adventure Works Cycles",

@@ -16,7 +16,7 @@ from kombu import pools as kombu_pools
 
 from bss.models import Order, Subscription
 from config.celery import app as celery_app
-from provisioning import services as provisioning_services
+from provisioning.services import sweep as provisioning_services
 from tests.storefront.conftest import BUSINESS_BASIC, BUSINESS_STANDARD
 
 CHROMIUM = Path("/usr/bin/chromium")

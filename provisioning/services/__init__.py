@@ -1,0 +1,14 @@
+"""Provisioning services: orders and subscription changes become persisted Partner Center operations, run by workers.
+
+- `orders`: order intake (`order_place`), the storefront's checks, the initial admin credentials.
+- `changes`: `subscription_change_request`.
+- `engine` (claim, lease, run), `attempts` (record a try and its outcome), `lifecycle` (status, queue, fail, retry),
+  `sweep` (the periodic sweep of due steps), `effects` (what a confirmed step applies to the BSS).
+
+The two writes the doors (storefront, API) call are re-exported here.
+"""
+
+from provisioning.services.changes import subscription_change_request
+from provisioning.services.orders import order_place
+
+__all__ = ["order_place", "subscription_change_request"]
