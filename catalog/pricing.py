@@ -54,6 +54,31 @@ def sale_price(*, cost: Decimal, erp: Decimal, billing_cycle: str, markup: Marku
     raise ValueError(f"unknown markup kind {markup.kind!r}")
 
 
+def markup_refusal(markup: Markup, *, smallest_cost: Decimal | None) -> str | None:
+    """Why ``markup`` may not be used, or None: a rule never sells below zero, nor at zero what costs more.
+
+    ``smallest_cost``: the smallest cost above zero (per unit per billing period) among the prices the rule is for;
+    None when none of them costs anything (a rule at 0.00 is then allowed).
+    """
+    if markup.kind == MarkupKind.PERCENT_OVER_COST:
+        if markup.percent is None or markup.percent < -HUNDRED:
+            return "Give a percentage of at least -100."
+        if smallest_cost is not None:
+            sale = sale_price(cost=smallest_cost, erp=smallest_cost, billing_cycle="monthly", markup=markup)
+            if sale <= 0:
+                return (f"A markup of {markup.percent} % sells what costs {smallest_cost} at {sale:.2f}; "
+                        "a sale price is above 0 for anything that costs more than 0.")
+        return None
+    if markup.kind == MarkupKind.FIXED_PRICE:
+        if markup.fixed_monthly_price is None or markup.fixed_monthly_price < 0:
+            return "Give a fixed price of 0 or more."
+        if smallest_cost is not None and round_money(markup.fixed_monthly_price) <= 0:
+            return (f"A fixed price of {markup.fixed_monthly_price} sells at 0.00 what costs {smallest_cost} or more; "
+                    "a sale price is above 0 for anything that costs more than 0.")
+        return None
+    return f"Unknown markup kind {markup.kind!r}."
+
+
 def margin(*, cost: Decimal, sale: Decimal) -> Decimal:
     return round_money(sale - cost)
 

@@ -15,7 +15,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from bss.exceptions import ApplicationError
@@ -29,11 +29,13 @@ from catalog.models import (
     MarketplaceCatalogSettings,
     MarkupRule,
     Offer,
+    Price,
     Product,
     Sku,
 )
 from catalog.pricesheet import diff, firstload
 from catalog.pricesheet.staging import PriceSheetError, Stager, tune_for_bulk
+from catalog.pricing import Markup, markup_refusal
 from partnercenter import errors as pc_errors
 
 logger = logging.getLogger(__name__)
@@ -467,17 +469,25 @@ def markup_rule_set(
     *, marketplace: Marketplace, sku: Sku | None = None, kind: str, percent: Decimal | None = None,
     fixed_monthly_price: Decimal | None = None, actor: User | None,
 ) -> MarkupRule:
-    """Set the marketplace's default markup (``sku=None``) or one SKU's; sale prices follow at once."""
+    """Set the marketplace's default markup (``sku=None``) or one SKU's; sale prices follow at once.
+
+    Refused (``catalog_markup_invalid``) when the rule would sell below zero, or at zero a SKU that costs more than
+    zero (judged against the current costs the rule is for, in the marketplace's currency).
+    """
     if kind == MarkupKind.PERCENT_OVER_COST:
-        if percent is None or percent < Decimal("-100"):
-            raise ApplicationError("Give a percentage of at least -100.", code="catalog_markup_invalid")
         fixed_monthly_price = None
     elif kind == MarkupKind.FIXED_PRICE:
-        if fixed_monthly_price is None or fixed_monthly_price < 0:
-            raise ApplicationError("Give a fixed price of 0 or more.", code="catalog_markup_invalid")
         percent = None
-    else:
-        raise ApplicationError(f"Unknown markup kind {kind!r}.", code="catalog_markup_invalid")
+    costs = Price.objects.filter(is_current=True, unit_price__gt=0, currency=marketplace.currency,
+                                 sku__product__instance_id=marketplace.instance_id,
+                                 sku__product__market=marketplace.market)
+    if sku is not None:
+        costs = costs.filter(sku=sku)
+    smallest_cost = costs.order_by().aggregate(smallest=Min("unit_price"))["smallest"]
+    refusal = markup_refusal(Markup(kind=kind, percent=percent, fixed_monthly_price=fixed_monthly_price),
+                             smallest_cost=smallest_cost)
+    if refusal is not None:
+        raise ApplicationError(refusal, code="catalog_markup_invalid")
     # of=self: the default ordering joins the nullable SKU, and PostgreSQL cannot lock that side of an outer join.
     rule = MarkupRule.objects.select_for_update(of=("self",)).filter(marketplace=marketplace, sku=sku).first()
     before = None if rule is None else {"kind": rule.kind, "percent": rule.percent,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
+from decimal import Decimal
 from functools import lru_cache
 
 # internal name -> documented header
@@ -61,6 +63,13 @@ KNOWN_CURRENCIES: frozenset[str] = frozenset(
     }
 )
 
+#: Known currencies whose prices are whole numbers (ISO 4217 minor units 0); every other one has 2 decimals.
+WHOLE_NUMBER_CURRENCIES: frozenset[str] = frozenset({"JPY", "KRW", "CLP", "ISK", "VND"})
+
+#: A price text that needs no closer look: not negative, at most the currency's decimals (zeros after them are only
+#: formatting: ``7.2000``). Anything else goes through ``check_price`` for the verdict and the message.
+_PLAIN_PRICE = {0: re.compile(r"^[0-9]+(\.0+)?$"), 2: re.compile(r"^[0-9]+(\.[0-9]{1,2}0*)?$")}
+
 #: Display family of a product by its title: first needle contained in the title wins (API sync and price sheets).
 PRODUCT_FAMILIES: tuple[tuple[str, str], ...] = (
     ("Dynamics 365", "Dynamics 365"), ("Office 365", "Office 365"), ("Microsoft Teams", "Teams"),
@@ -78,6 +87,44 @@ class SheetFormatError(Exception):
         self.message = message
         self.row = row
         self.column = column
+
+
+def currency_decimals(currency: str) -> int:
+    """Decimals a price in ``currency`` may have."""
+    return 0 if currency in WHOLE_NUMBER_CURRENCIES else 2
+
+
+def plain_price_matcher(currency: str) -> Callable[[str], object]:
+    """A fast test of a price text in ``currency``: true means valid as it is (false: ask ``check_price``)."""
+    return _PLAIN_PRICE[currency_decimals(currency)].match
+
+
+def check_price_value(value: Decimal, currency: str, *, row: int | None, column: str, text: str | None = None,
+                      ) -> Decimal:
+    """The price rule: a price is a number, 0 or more (Microsoft lists some SKUs at 0.00), with no more decimals
+    than its currency has. Returns ``value``; raises ``SheetFormatError`` naming the row and column."""
+    shown = repr(text if text is not None else str(value))
+    if not value.is_finite():
+        raise SheetFormatError(f"{shown} is not a number", row=row, column=column)
+    if value < 0:
+        raise SheetFormatError(f"{shown} is negative (a price is 0 or more)", row=row, column=column)
+    decimals = currency_decimals(currency)
+    exponent = value.normalize().as_tuple().exponent  # an int: the value is finite
+    if value != 0 and isinstance(exponent, int) and exponent < -decimals:
+        raise SheetFormatError(f"{shown} has more decimals than {currency} allows ({decimals})", row=row,
+                               column=column)
+    return value
+
+
+def check_price(raw: str, currency: str, *, row: int | None, column: str) -> str:
+    """``check_price_value`` for a price as text: returns the text stripped."""
+    text = raw.strip()
+    if not text:
+        raise SheetFormatError("value is empty", row=row, column=column)
+    if not NUM_RE.match(text):
+        raise SheetFormatError(f"{text!r} is not a number", row=row, column=column)
+    check_price_value(Decimal(text), currency, row=row, column=column, text=text)
+    return text
 
 
 def family_for_title(title: str) -> str:
@@ -111,5 +158,5 @@ def parse_us_datetime(value: str) -> dt.datetime | None:
     text = value.strip()
     if "/9999 " in text:
         return None
-    parsed = dt.datetime.strptime(text.replace("  ", " "), "%m/%d/%Y %I:%M:%S %p")
+    parsed = dt.datetime.strptime(text.replace("  ", " "), "%m/%d/%Y %I:%M:%S %p")  # noqa: DTZ007 - UTC next line
     return parsed.replace(tzinfo=dt.UTC)

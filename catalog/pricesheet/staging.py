@@ -119,10 +119,20 @@ def normalize_values(row: int, v: dict[str, Any], *, market: str) -> tuple[Any, 
     currency = str(v.get("currency") or "").strip().upper()
     if currency not in KNOWN_CURRENCIES:
         raise PriceSheetError(f"unknown currency {currency!r}", row=row, column="Currency")
-    prices = []
-    for name, required in (("unit_price", True), ("erp_price", True), ("tier_min", False), ("tier_max", False)):
+    prices: list[Decimal | None] = []
+    try:  # the price rule of every path (the reader process too): catalog.pricesheet.format
+        for name in ("unit_price", "erp_price"):
+            value = v.get(name)
+            prices.append(
+                sheetformat.check_price_value(value, currency, row=row, column=COLUMNS[name])
+                if isinstance(value, Decimal)
+                else Decimal(sheetformat.check_price(str(value or ""), currency, row=row, column=COLUMNS[name]))
+            )
+    except SheetFormatError as exc:
+        raise PriceSheetError.of(exc) from None
+    for name in ("tier_min", "tier_max"):
         value = v.get(name)
-        prices.append(value if isinstance(value, Decimal) else _decimal(value, name, row, required=required))
+        prices.append(value if isinstance(value, Decimal) else _decimal(value, name, row, required=False))
     dates: list[dt.datetime | None] = []
     for name in ("effective_start", "effective_end"):
         value = v.get(name)
@@ -178,7 +188,10 @@ class Stager:
             return
         with open(path, "rb") as stream:
             first = stream.readline()
-            header_text = codecs.decode(first, "utf-8-sig").strip("\r\n")
+            try:
+                header_text = codecs.decode(first, "utf-8-sig").strip("\r\n")
+            except UnicodeDecodeError as exc:  # same words as the reader process
+                raise PriceSheetError(f"unreadable header ({exc})") from None
             if not header_text.strip():
                 raise PriceSheetError("the file is empty (no header row)")
             self._python_csv(stream, map_header(next(csv.reader([header_text]))))
@@ -244,6 +257,8 @@ class Stager:
                     yield normalize_values(number, dict(zip(names, values, strict=True)), market=self.market)
             except csv.Error as exc:
                 raise PriceSheetError(f"malformed CSV ({exc}); is the file truncated?", row=number + 1) from None
+            except UnicodeDecodeError:  # same words as the reader process
+                raise PriceSheetError("the file is not UTF-8 text", row=number + 1) from None
 
         self._insert_typed(typed())
         self._dedupe(STAGE_TYPED)

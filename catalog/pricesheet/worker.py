@@ -42,9 +42,11 @@ from catalog.pricesheet.format import (
     NUM_RE,
     TERM_RE,
     SheetFormatError,
+    check_price,
     family_for_title,
     map_header,
     parse_us_datetime,
+    plain_price_matcher,
 )
 
 # Column order of the COPY text per table (``catalog.pricesheet.firstload`` names the tables).
@@ -192,10 +194,12 @@ class _Parser:
             self.sku_line = (f"{{pk}}\t{{product}}\t{{code}}\t{{title}}\t{{description}}\t1\t0\tf\t\tf\t[]\t[]\t"
                              f"{active}\t{run}\t{run}\n")
             self.price_tail = f"\tt\t{run}\n"
-        self.combos: dict[tuple[str, str, str, str], str] = {}  # raw -> "term\tcycle\tcurrency"
+        # raw -> ("term\tcycle\tcurrency", the currency's plain-price test, currency)
+        self.combos: dict[tuple[str, str, str, str], tuple[str, Callable[[str], object], str]] = {}
         self.dates: dict[str, str | None] = {}  # raw -> ISO text (None: open end)
 
-    def combo(self, row: int, term_raw: str, plan_raw: str, market_raw: str, currency_raw: str) -> str:
+    def combo(self, row: int, term_raw: str, plan_raw: str, market_raw: str, currency_raw: str,
+              ) -> tuple[str, Callable[[str], object], str]:
         term = term_raw.strip().upper()
         if not TERM_RE.match(term):
             raise SheetFormatError(f"unknown term duration {term!r}", row=row, column="TermDuration")
@@ -210,7 +214,8 @@ class _Parser:
         currency = currency_raw.strip().upper()
         if currency not in KNOWN_CURRENCIES:
             raise SheetFormatError(f"unknown currency {currency!r}", row=row, column="Currency")
-        found = self.combos[(term_raw, plan_raw, market_raw, currency_raw)] = f"{term}\t{cycle}\t{currency}"
+        found = self.combos[(term_raw, plan_raw, market_raw, currency_raw)] = (
+            f"{term}\t{cycle}\t{currency}", plain_price_matcher(currency), currency)
         return found
 
     def date(self, row: int, raw: str, name: str) -> str | None:
@@ -289,12 +294,12 @@ class _Parser:
                         batch.skus.append(sku_line.format(
                             pk=sku_pk, product=product_pk, code=_escape(sku_code),
                             title=_escape(sku_title.strip()[:255]), description=_escape(description.strip())))
-                terms = combos.get((term_raw, plan_raw, market_raw, currency_raw)) or self.combo(
-                    row, term_raw, plan_raw, market_raw, currency_raw)
-                if not is_number(unit_price):
-                    unit_price = number_of(row, unit_price, "unit_price")
-                if not is_number(erp_price):
-                    erp_price = number_of(row, erp_price, "erp_price")
+                terms, is_plain_price, currency = combos.get((term_raw, plan_raw, market_raw, currency_raw)) or \
+                    self.combo(row, term_raw, plan_raw, market_raw, currency_raw)
+                if not is_plain_price(unit_price):  # the price rule of every path: catalog.pricesheet.format
+                    unit_price = check_price(unit_price, currency, row=row, column="UnitPrice")
+                if not is_plain_price(erp_price):
+                    erp_price = check_price(erp_price, currency, row=row, column="ERP Price")
                 if not tier_min:
                     tier_min = _NULL
                 elif not is_number(tier_min):
