@@ -7,8 +7,9 @@ from django.core.management import call_command
 from django.db import connection
 from kombu import pools as kombu_pools
 
+from bss.models import PartnerCenterInstance
 from config.celery import app as celery_app
-from tests.factories.simulator import sim_instance, use_simulator
+from tests.factories.bss import SimInstanceFactory
 
 # The Partner Center simulator's fixtures (pc_sim, ...) are available to every test.
 if (Path(__file__).resolve().parent.parent / "partnercenter" / "simulator" / "pytest_plugin.py").exists():
@@ -30,10 +31,26 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture
-def pc_instance(pc_sim, settings):
-    """A Partner Center instance record bound to the simulator's direct partner (global cloud), with App+User."""
-    use_simulator(settings, pc_sim)
-    return sim_instance(pc_sim)
+def sim_settings(settings, pc_sim):
+    """The Partner Center client trusts the simulator's CA and makes one try per call (an injected fault fails at
+    once; nobody sleeps through back-offs). A test package may extend this fixture (tests/provisioning does)."""
+    settings.PARTNER_CENTER_CA_BUNDLE = pc_sim.ca_bundle
+    settings.PARTNER_CENTER_MAX_RETRIES = 0
+    return settings
+
+
+@pytest.fixture
+def sim_instance(request, sim_settings, pc_sim, db) -> PartnerCenterInstance:
+    """The one Partner Center instance record bound to the simulator: its direct partner, App+User credentials,
+    annual provisioning on (tests/factories/bss.py SimInstanceFactory).
+
+    Parametrise it indirectly for another partner or fields, e.g.
+    ``@pytest.mark.parametrize("sim_instance", [{"partner": "indirect", "name": "Fabrikam"}], indirect=True)``
+    (`partner` names one of `pc_sim.partners`). Tests that need several instances call
+    ``SimInstanceFactory(sim=pc_sim, partner=..., csp_model=..., cloud=...)`` after asking for `sim_settings`."""
+    fields = dict(getattr(request, "param", None) or {})
+    partner = getattr(pc_sim.partners, fields.pop("partner", "direct"))
+    return SimInstanceFactory(sim=pc_sim, partner=partner, **fields)
 
 
 def redis_url_for_tests() -> str:

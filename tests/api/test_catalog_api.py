@@ -16,14 +16,14 @@ BUSINESS_BASIC = ("CFQ7TTC0LH18", "0001")
 
 
 @pytest.fixture
-def synced_marketplace(pc_instance):
-    pc_instance.annual_provisioning_enabled = True
-    pc_instance.save(update_fields=["annual_provisioning_enabled"])
-    assert catalog_sync_run(instance=pc_instance, market="US").status == "succeeded"
+def synced_marketplace(sim_instance):
+    sim_instance.annual_provisioning_enabled = True
+    sim_instance.save(update_fields=["annual_provisioning_enabled"])
+    assert catalog_sync_run(instance=sim_instance, market="US").status == "succeeded"
     owner = ResellerFactory().parent
-    marketplace = MarketplaceFactory(owner=owner, instance=pc_instance, market="US", currency="USD")
+    marketplace = MarketplaceFactory(owner=owner, instance=sim_instance, market="US", currency="USD")
     sku = Sku.objects.get(
-        product__instance=pc_instance, product__product_id=BUSINESS_BASIC[0], sku_id=BUSINESS_BASIC[1]
+        product__instance=sim_instance, product__product_id=BUSINESS_BASIC[0], sku_id=BUSINESS_BASIC[1]
     )
     offer_publish(marketplace=marketplace, sku=sku, actor=None)
     return marketplace, sku

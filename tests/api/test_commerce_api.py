@@ -15,13 +15,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def shop(pc_instance, pc_sim, settings):
+def shop(sim_instance, pc_sim, settings):
     settings.PARTNER_CENTER_MAX_RETRIES = 0
     pc_sim.control.configure(order_provisioning_seconds=0)
-    assert catalog_sync_run(instance=pc_instance, market="US").status == "succeeded"
+    assert catalog_sync_run(instance=sim_instance, market="US").status == "succeeded"
     provider = ProviderFactory()
-    marketplace = MarketplaceFactory(owner=provider, instance=pc_instance, market="US", currency="USD")
-    sku = Sku.objects.get(product__instance=pc_instance, product__product_id="CFQ7TTC0LH18", sku_id="0001")
+    marketplace = MarketplaceFactory(owner=provider, instance=sim_instance, market="US", currency="USD")
+    sku = Sku.objects.get(product__instance=sim_instance, product__product_id="CFQ7TTC0LH18", sku_id="0001")
     offer_publish(marketplace=marketplace, sku=sku, actor=None)
     return marketplace
 

@@ -110,19 +110,19 @@ def test_test_connection_explains_missing_credentials(client, admin_staff):
     assert "has no application id or secret" in response.content.decode()
 
 
-def test_test_connection_succeeds_against_partner_center(client, admin_staff, pc_instance, pc_sim):
+def test_test_connection_succeeds_against_partner_center(client, admin_staff, sim_instance, pc_sim):
     client.force_login(admin_staff)
-    response = client.post(reverse("backoffice:cloud_services_test", args=[pc_instance.pk]), follow=True)
+    response = client.post(reverse("backoffice:cloud_services_test", args=[sim_instance.pk]), follow=True)
     body = response.content.decode()
     assert "Connected. App-only token accepted" in body and "App+User token accepted" in body
     paths = [entry["path"] for entry in pc_sim.control.requests()]
     assert any(path.endswith("/oauth2/v2.0/token") for path in paths) and "/v1/customers" in paths
 
 
-def test_test_connection_explains_an_unknown_partner_tenant(client, admin_staff, pc_instance):
-    PartnerCenterInstance.objects.filter(pk=pc_instance.pk).update(
+def test_test_connection_explains_an_unknown_partner_tenant(client, admin_staff, sim_instance):
+    PartnerCenterInstance.objects.filter(pk=sim_instance.pk).update(
         partner_tenant_id="00000000-0000-0000-0000-00000000dead"
     )
     client.force_login(admin_staff)
-    response = client.post(reverse("backoffice:cloud_services_test", args=[pc_instance.pk]), follow=True)
+    response = client.post(reverse("backoffice:cloud_services_test", args=[sim_instance.pk]), follow=True)
     assert "Signing in to Microsoft Entra ID failed" in response.content.decode()

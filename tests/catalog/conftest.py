@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from bss.choices import Cloud
 from bss.models import PartnerCenterInstance
 from partnercenter.simulator import catalog_data as cd
 from partnercenter.simulator.pricesheet import iter_pricesheet_lines
@@ -39,22 +38,3 @@ def sheet_file(tmp_path):
         return write_sheet(tmp_path / name, lines)
 
     return make
-
-
-@pytest.fixture
-def sim_instance(pc_sim, settings, db) -> PartnerCenterInstance:
-    settings.PARTNER_CENTER_CA_BUNDLE = pc_sim.ca_bundle
-    settings.PARTNER_CENTER_MAX_RETRIES = 0
-    partner = pc_sim.partners.direct
-    return PartnerCenterInstance.objects.create(
-        name="Simulated partner",
-        cloud=Cloud.CUSTOM,
-        api_base_url=pc_sim.base_url,
-        login_authority_url=pc_sim.login_url,
-        partner_tenant_id=partner.tenant_id,
-        partner_id=partner.mpn_id,
-        application_id=partner.client_id,
-        application_secret=partner.client_secret,
-        refresh_token=partner.refresh_token,
-        annual_provisioning_enabled=True,
-    )

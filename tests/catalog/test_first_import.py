@@ -203,9 +203,10 @@ def test_failed_first_import_leaves_no_spool_behind(instance, sheet_file, spool_
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the reader process serves the PostgreSQL load only")
 def test_reader_process_that_dies_fails_the_run_and_applies_nothing(instance, sheet_file, spool_root, monkeypatch):
     path = sheet_file(rows=100)
-    with monkeypatch.context() as patch, pytest.raises(RuntimeError, match="reader stopped"):
+    with monkeypatch.context() as patch:
         patch.setattr(sys, "executable", shutil.which("false"))  # the reader exits at once, saying nothing
-        pricesheet_import_file(instance=instance, market="US", path=path)
+        with pytest.raises(RuntimeError, match="reader stopped"):
+            pricesheet_import_file(instance=instance, market="US", path=path)
     run = CatalogSyncRun.objects.get(instance=instance)
     assert run.status == RunStatus.FAILED and "price-sheet reader stopped (exit code 1)" in run.error
     assert not Product.objects.exists() and list(spool_root.iterdir()) == []

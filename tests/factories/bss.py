@@ -1,18 +1,44 @@
-import factory
+"""Factories for the bss app: instances, resellers, marketplaces, customers, tenants, users, orders, subscriptions,
+MCA acceptances and the audit log."""
 
-from bss.choices import RelationshipStatus, ResellerKind, UserRole
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import factory
+from django.utils import timezone
+
+from bss.choices import (
+    AcceptanceRole,
+    BillingCycle,
+    Cloud,
+    CspModel,
+    OrderKind,
+    RelationshipStatus,
+    ResellerKind,
+    UserRole,
+)
 from bss.models import (
+    AuditEvent,
+    AzureEntitlement,
     Customer,
+    LicenseLedgerEntry,
     Marketplace,
+    MCAAcceptance,
     MicrosoftTenant,
+    Order,
+    OrderLine,
     PartnerCenterInstance,
     Reseller,
     Subscription,
     User,
 )
+from tests.factories.base import ModelFactory
 
 
-class PartnerCenterInstanceFactory(factory.django.DjangoModelFactory):
+class PartnerCenterInstanceFactory(ModelFactory[PartnerCenterInstance]):
     class Meta:
         model = PartnerCenterInstance
 
@@ -21,7 +47,34 @@ class PartnerCenterInstanceFactory(factory.django.DjangoModelFactory):
     partner_id = factory.Sequence(lambda n: f"{4000000 + n}")
 
 
-class ProviderFactory(factory.django.DjangoModelFactory):
+def _csp_model_of(partner: Any) -> str:
+    return CspModel.INDIRECT_PROVIDER if partner.kind == "indirect_provider" else CspModel.DIRECT
+
+
+class SimInstanceFactory(PartnerCenterInstanceFactory):
+    """An instance pointed at the Partner Center simulator (`sim`, a SimulatorHandle) for one of its seeded partners
+    (`partner`, the direct partner by default), with App+User credentials. Tests take it through the `sim_instance`
+    fixture of tests/conftest.py, which also makes the client trust the simulator."""
+
+    class Params:
+        sim = None
+        partner = factory.LazyAttribute(lambda o: o.sim.partners.direct)
+
+    name = factory.LazyAttribute(lambda o: f"{o.partner.name} (simulator)")
+    cloud = Cloud.CUSTOM
+    api_base_url = factory.LazyAttribute(lambda o: o.sim.base_url)
+    login_authority_url = factory.LazyAttribute(lambda o: o.sim.login_url)
+    price_sheet_base_url = factory.LazyAttribute(lambda o: o.sim.base_url)
+    partner_tenant_id = factory.LazyAttribute(lambda o: o.partner.tenant_id)
+    partner_id = factory.LazyAttribute(lambda o: o.partner.mpn_id)
+    application_id = factory.LazyAttribute(lambda o: o.partner.client_id)
+    application_secret = factory.LazyAttribute(lambda o: o.partner.client_secret)
+    refresh_token = factory.LazyAttribute(lambda o: o.partner.refresh_token)
+    csp_model = factory.LazyAttribute(lambda o: _csp_model_of(o.partner))
+    annual_provisioning_enabled = True
+
+
+class ProviderFactory(ModelFactory[Reseller]):
     class Meta:
         model = Reseller
 
@@ -29,7 +82,7 @@ class ProviderFactory(factory.django.DjangoModelFactory):
     kind = ResellerKind.PROVIDER
 
 
-class ResellerFactory(factory.django.DjangoModelFactory):
+class ResellerFactory(ModelFactory[Reseller]):
     class Meta:
         model = Reseller
 
@@ -39,7 +92,7 @@ class ResellerFactory(factory.django.DjangoModelFactory):
     partner_id = factory.Sequence(lambda n: f"{5000000 + n}")
 
 
-class MarketplaceFactory(factory.django.DjangoModelFactory):
+class MarketplaceFactory(ModelFactory[Marketplace]):
     class Meta:
         model = Marketplace
 
@@ -49,7 +102,7 @@ class MarketplaceFactory(factory.django.DjangoModelFactory):
     instance = factory.SubFactory(PartnerCenterInstanceFactory)
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(ModelFactory[Customer]):
     class Meta:
         model = Customer
 
@@ -59,7 +112,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     contact_email = factory.Sequence(lambda n: f"admin{n}@example.com")
 
 
-class MicrosoftTenantFactory(factory.django.DjangoModelFactory):
+class MicrosoftTenantFactory(ModelFactory[MicrosoftTenant]):
     class Meta:
         model = MicrosoftTenant
 
@@ -70,7 +123,7 @@ class MicrosoftTenantFactory(factory.django.DjangoModelFactory):
     relationship_status = RelationshipStatus.ACTIVE
 
 
-class SubscriptionFactory(factory.django.DjangoModelFactory):
+class SubscriptionFactory(ModelFactory[Subscription]):
     class Meta:
         model = Subscription
 
@@ -84,17 +137,38 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     status = "active"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class LicenseLedgerEntryFactory(ModelFactory[LicenseLedgerEntry]):
+    class Meta:
+        model = LicenseLedgerEntry
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    quantity_before = 5
+    quantity_after = 6
+    reason = "increase"
+
+
+class AzureEntitlementFactory(ModelFactory[AzureEntitlement]):
+    class Meta:
+        model = AzureEntitlement
+
+    subscription = factory.SubFactory(SubscriptionFactory, name="Azure plan", billing_cycle=BillingCycle.NONE,
+                                      term_duration="", quantity=1)
+    pc_entitlement_id = factory.Faker("uuid4")
+    friendly_name = factory.Sequence(lambda n: f"Azure subscription {n}")
+    status = "active"
+
+
+class UserFactory(ModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery-staple")
-    role = UserRole.CUSTOMER
+    role = UserRole.PROVIDER_STAFF
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
+    def _save(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             obj.save()
 
@@ -112,3 +186,57 @@ class ResellerUserFactory(UserFactory):
 class CustomerUserFactory(UserFactory):
     role = UserRole.CUSTOMER
     customer = factory.SubFactory(CustomerFactory)
+
+
+class OrderFactory(ModelFactory[Order]):
+    class Meta:
+        model = Order
+
+    kind = OrderKind.ADD_ON
+    tenant = factory.SubFactory(MicrosoftTenantFactory)
+    customer = factory.SelfAttribute("tenant.customer")
+    reseller = factory.SelfAttribute("customer.reseller")
+    marketplace = factory.SelfAttribute("customer.marketplace")
+    currency = factory.SelfAttribute("marketplace.currency")
+
+
+class OrderLineFactory(ModelFactory[OrderLine]):
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory)
+    pc_product_id = "CFQ7TTC0LH18"
+    pc_sku_id = "0001"
+    pc_availability_id = "CFQ7TTC0K971"
+    product_name = "Microsoft 365 Business Basic"
+    quantity = 5
+    term_duration = "P1Y"
+    billing_cycle = BillingCycle.MONTHLY
+    unit_price = Decimal("6.0000")
+    currency = factory.SelfAttribute("order.currency")
+
+
+class MCAAcceptanceFactory(ModelFactory[MCAAcceptance]):
+    class Meta:
+        model = MCAAcceptance
+
+    customer = factory.SubFactory(CustomerFactory)
+    signatory_first_name = "Carla"
+    signatory_last_name = "Customer"
+    signatory_email = factory.Sequence(lambda n: f"signatory{n}@example.com")
+    accepted_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(minutes=5))
+    role = AcceptanceRole.CUSTOMER
+    recorded_by = factory.SubFactory(CustomerUserFactory, customer=factory.SelfAttribute("..customer"))
+
+
+class AuditEventFactory(ModelFactory[AuditEvent]):
+    class Meta:
+        model = AuditEvent
+
+    actor = factory.SubFactory(StaffUserFactory)
+    actor_label = factory.SelfAttribute("actor.username")
+    action = "customer.update"
+    object_type = "bss.Customer"
+    object_id = factory.Sequence(str)
+    object_repr = factory.Sequence(lambda n: f"Customer {n} Ltd")
+

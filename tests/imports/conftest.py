@@ -12,8 +12,7 @@ from django.contrib.auth.models import Permission
 from bss.choices import Cloud, CspModel
 from bss.models import Marketplace, PartnerCenterInstance, Reseller, User
 from partnercenter import CartLineItemRequest, PartnerCenterClient, clouds
-from tests.factories.bss import MarketplaceFactory, ProviderFactory, StaffUserFactory
-from tests.factories.simulator import sim_instance, use_simulator
+from tests.factories.bss import MarketplaceFactory, ProviderFactory, SimInstanceFactory, StaffUserFactory
 
 pytest.importorskip("partnercenter.simulator.testing", reason="simulator not available")
 
@@ -24,8 +23,9 @@ M365_E3 = "CFQ7TTC0LFLX:0001:CFQ7TTC0LB30"
 
 
 @pytest.fixture
-def sim(pc_sim: SimulatorHandle, settings) -> SimulatorHandle:
-    use_simulator(settings, pc_sim)
+def sim(pc_sim: SimulatorHandle, sim_settings) -> SimulatorHandle:
+    """The simulator, completing orders at once."""
+    pc_sim.control.configure(order_provisioning_seconds=0)
     return pc_sim
 
 
@@ -40,7 +40,8 @@ class Estate:
 
 
 def make_estate(sim: SimulatorHandle, partner: PartnerInfo, csp_model: str) -> Estate:
-    instance = sim_instance(sim, partner, name=f"{partner.name} (sim)", cloud=Cloud.CUSTOM, csp_model=csp_model)
+    instance = SimInstanceFactory(sim=sim, partner=partner, name=f"{partner.name} (sim)", cloud=Cloud.CUSTOM,
+                                  csp_model=csp_model)
     provider = ProviderFactory(name=partner.name)
     marketplace = MarketplaceFactory(owner=provider, instance=instance, name=f"{partner.name} store")
     return Estate(instance, provider, marketplace, partner)

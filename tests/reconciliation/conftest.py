@@ -22,7 +22,6 @@ from tests.factories.bss import (
     ResellerFactory,
     StaffUserFactory,
 )
-from tests.factories.simulator import sim_instance, use_simulator
 
 pytest.importorskip("partnercenter.simulator.testing", reason="simulator not available")
 
@@ -30,14 +29,15 @@ LONG_AGO = dt.timedelta(hours=2)
 
 
 @pytest.fixture
-def sim(pc_sim, settings):
-    use_simulator(settings, pc_sim)
+def sim(pc_sim, sim_settings):
+    """The simulator, completing orders at once."""
+    pc_sim.control.configure(order_provisioning_seconds=0)
     return pc_sim
 
 
 @pytest.fixture
-def instance(sim, db) -> PartnerCenterInstance:
-    return sim_instance(sim, name="Contoso (simulator)")
+def instance(sim, sim_instance) -> PartnerCenterInstance:
+    return sim_instance
 
 
 @dataclass

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from bss.choices import Cloud, OrderKind, OrderStatus, ResellerKind
+from bss.choices import OrderKind, OrderStatus, ResellerKind
 from bss.models import (
     Customer,
     Marketplace,
@@ -38,19 +38,6 @@ from tests.storefront.conftest import load_catalog_rows, sku_of
 
 BUSINESS_BASIC = "CFQ7TTC0LH18"
 BUSINESS_STANDARD = "CFQ7TTC0LDPB"
-
-
-@pytest.fixture
-def sim_instance(pc_sim, settings, db) -> PartnerCenterInstance:
-    settings.PARTNER_CENTER_CA_BUNDLE = pc_sim.ca_bundle
-    settings.PARTNER_CENTER_MAX_RETRIES = 0
-    partner = pc_sim.partners.direct
-    return PartnerCenterInstance.objects.create(
-        name="Simulated partner", cloud=Cloud.CUSTOM, api_base_url=pc_sim.base_url,
-        login_authority_url=pc_sim.login_url, partner_tenant_id=partner.tenant_id, partner_id=partner.mpn_id,
-        application_id=partner.client_id, application_secret=partner.client_secret,
-        refresh_token=partner.refresh_token, annual_provisioning_enabled=True,
-    )
 
 
 @pytest.fixture

@@ -10,11 +10,17 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from bss.choices import AcceptanceRole, Cloud, CspModel, OrderStatus, ResellerKind
+from bss.choices import AcceptanceRole, OrderStatus, ResellerKind
 from bss.models import MCAAcceptance, Order, PartnerCenterInstance, Subscription
 from catalog.models import Price
 from catalog.pricing import round_money
-from tests.factories.bss import MarketplaceFactory, ProviderFactory, ResellerFactory, ResellerUserFactory
+from tests.factories.bss import (
+    MarketplaceFactory,
+    ProviderFactory,
+    ResellerFactory,
+    ResellerUserFactory,
+    SimInstanceFactory,
+)
 from tests.storefront import flow
 from tests.tier2.conftest import BUSINESS_BASIC, publish_in
 
@@ -22,16 +28,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def indirect_instance(pc_sim, settings, db) -> PartnerCenterInstance:
-    settings.PARTNER_CENTER_CA_BUNDLE = pc_sim.ca_bundle
-    settings.PARTNER_CENTER_MAX_RETRIES = 0
-    partner = pc_sim.partners.indirect
-    return PartnerCenterInstance.objects.create(
-        name="Simulated indirect provider", cloud=Cloud.CUSTOM, csp_model=CspModel.INDIRECT_PROVIDER,
-        api_base_url=pc_sim.base_url, login_authority_url=pc_sim.login_url, partner_tenant_id=partner.tenant_id,
-        partner_id=partner.mpn_id, application_id=partner.client_id, application_secret=partner.client_secret,
-        refresh_token=partner.refresh_token, annual_provisioning_enabled=True,
-    )
+def indirect_instance(sim_settings, pc_sim, db) -> PartnerCenterInstance:
+    return SimInstanceFactory(sim=pc_sim, partner=pc_sim.partners.indirect, name="Simulated indirect provider")
 
 
 def posts(pc_sim, suffix: str) -> list[dict]:

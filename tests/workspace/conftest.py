@@ -35,12 +35,12 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture
-def pc(pc_instance, settings, pc_sim):
+def pc(sim_instance, settings, pc_sim):
     """The simulator-bound instance; the client fails fast (no in-client retries) and orders complete at once."""
     settings.PARTNER_CENTER_MAX_RETRIES = 0
     settings.PARTNER_CENTER_TIMEOUT_SECONDS = 5
     pc_sim.control.configure(order_provisioning_seconds=0)
-    return pc_instance
+    return sim_instance
 
 
 @dataclass
