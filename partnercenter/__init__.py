@@ -5,7 +5,7 @@
 >>> client.customers.get(customer_id="...")
 """
 
-from . import clouds, errors, types
+from . import billing_types, clouds, errors, types
 from .auth import AppOnlyTokenProvider, AppUserTokenProvider, StaticTokenProvider, TokenProvider
 from .client import ConnectionCheck, PartnerCenterClient
 from .errors import (
@@ -13,8 +13,12 @@ from .errors import (
     AppUserAuthRequiredError,
     AuthenticationError,
     BadRequestError,
+    BillingExportError,
     ConfigurationError,
     ConflictError,
+    ExportExpiredError,
+    ExportNotReadyError,
+    ExportOperationFailedError,
     NotFoundError,
     PartnerCenterError,
     PermissionDeniedError,
@@ -38,11 +42,15 @@ __all__ = [
     "AppUserTokenProvider",
     "AuthenticationError",
     "BadRequestError",
+    "BillingExportError",
     "Budget",
     "CartLineItemRequest",
     "ConfigurationError",
     "ConflictError",
     "ConnectionCheck",
+    "ExportExpiredError",
+    "ExportNotReadyError",
+    "ExportOperationFailedError",
     "NotFoundError",
     "NullRateLimiter",
     "PartnerCenterClient",
@@ -61,6 +69,7 @@ __all__ = [
     "TokenProvider",
     "TransportError",
     "ValidationError",
+    "billing_types",
     "clouds",
     "errors",
     "types",

@@ -29,7 +29,8 @@ from .ratelimit import NullRateLimiter, RateLimiter
 
 logger = logging.getLogger("partnercenter")
 
-Auth = Literal["app", "user", "user_preferred", "price_sheet"]
+Auth = Literal["app", "user", "user_preferred", "price_sheet", "none"]
+HeaderStyle = Literal["partner_center", "graph"]
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -43,6 +44,8 @@ _FAMILY_SEGMENTS = (
     ("agreements", "agreements"),
     ("relationships", "relationships"),
     ("relationshiprequests", "relationships"),
+    ("billing", "billing"),
+    ("invoices", "billing"),
     ("products", "catalog"),
     ("productpromotions", "catalog"),
     ("offers", "catalog"),
@@ -98,8 +101,15 @@ class Transport:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         user_agent: str = "cspbss-partnercenter/0.1",
+        path_prefix: str | None = "/v1",
+        header_style: HeaderStyle = "partner_center",
     ) -> None:
+        """``path_prefix`` is put before relative paths without a version (Partner Center: ``/v1``; Graph:
+        none, its base URL carries ``/v1.0``). ``header_style="graph"`` sends Graph's ``client-request-id``
+        instead of Partner Center's ``MS-*`` headers."""
         self.api_base_url = api_base_url.rstrip("/")
+        self.path_prefix = path_prefix
+        self.header_style = header_style
         self.price_sheet_base_url = price_sheet_base_url.rstrip("/") if price_sheet_base_url else None
         self._providers: dict[str, TokenProvider | None] = {
             "app": token_provider,
@@ -132,11 +142,13 @@ class Transport:
         base = (base_url or self.api_base_url).rstrip("/")
         if not path.startswith("/"):
             path = "/" + path
-        if base_url is None and not re.match(r"^/v\d+(\.\d+)?(/|$)", path):
-            path = "/v1" + path
+        if base_url is None and self.path_prefix and not re.match(r"^/v\d+(\.\d+)?(/|$)", path):
+            path = self.path_prefix + path
         return base + path
 
-    def _provider(self, auth: Auth, operation: str) -> TokenProvider:
+    def _provider(self, auth: Auth, operation: str) -> TokenProvider | None:
+        if auth == "none":
+            return None
         if auth == "user_preferred":
             return self._providers["user"] or self._require("app", operation)
         return self._require(auth, operation)
@@ -191,20 +203,13 @@ class Transport:
             attempt += 1
             correlation_id = str(uuid.uuid4())
             self.rate_limiter.acquire(instance_key=self.instance_key, family=family)
-            send_headers = {
-                "Accept": "application/json",
-                "MS-RequestId": request_id,
-                "MS-CorrelationId": correlation_id,
-                "MS-Contract-Version": "v1",
-                "X-Locale": "en-US",
-                "MS-PartnerCenter-Application": self._user_agent,
-                "User-Agent": self._user_agent,
-            }
+            send_headers = self._headers(request_id, correlation_id)
             if if_match is not None:
                 send_headers["If-Match"] = if_match if if_match.startswith(('"', "W/")) else f'"{if_match}"'
             if headers:
                 send_headers.update(headers)
-            send_headers["Authorization"] = f"Bearer {provider.get_token()}"
+            if provider is not None:
+                send_headers["Authorization"] = f"Bearer {provider.get_token()}"
             started = self._clock()
             try:
                 response = self.session.request(
@@ -244,7 +249,7 @@ class Transport:
                 if status in expected or status in allow_statuses:
                     return response
                 body = response.content  # error bodies are small; also releases a streamed connection
-                if status == 401 and not reauthenticated:
+                if status == 401 and not reauthenticated and provider is not None:
                     # The cached token may have been revoked or expired early: one fresh token, once.
                     reauthenticated = True
                     provider.invalidate()
@@ -268,6 +273,20 @@ class Transport:
             else:
                 delay = self.retry.backoff(attempt)
             self._sleep(delay)
+
+    def _headers(self, request_id: str, correlation_id: str) -> dict[str, str]:
+        if self.header_style == "graph":
+            # One id per logical request, kept across retries like MS-RequestId.
+            return {"Accept": "application/json", "client-request-id": request_id, "User-Agent": self._user_agent}
+        return {
+            "Accept": "application/json",
+            "MS-RequestId": request_id,
+            "MS-CorrelationId": correlation_id,
+            "MS-Contract-Version": "v1",
+            "X-Locale": "en-US",
+            "MS-PartnerCenter-Application": self._user_agent,
+            "User-Agent": self._user_agent,
+        }
 
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.request(method, path, **kwargs)

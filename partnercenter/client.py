@@ -20,8 +20,10 @@ from .resources import (
     CartsResource,
     CatalogResource,
     CustomersResource,
+    InvoicesResource,
     OrdersResource,
     PriceSheetsResource,
+    ReconciliationResource,
     SubscriptionsResource,
 )
 
@@ -53,6 +55,8 @@ class PartnerCenterClient:
         user_token_provider: TokenProvider | None = None,
         price_sheet_token_provider: TokenProvider | None = None,
         price_sheet_base_url: str | None = None,
+        graph_api_url: str | None = None,
+        graph_token_provider: TokenProvider | None = None,
         timeout: float | tuple[float, float] = (5.0, 30.0),
         max_retries: int = 2,
         backoff_base: float = 0.5,
@@ -93,6 +97,25 @@ class PartnerCenterClient:
         self.carts = CartsResource(self._transport)
         self.orders = OrdersResource(self._transport)
         self.subscriptions = SubscriptionsResource(self._transport, sleep=sleep)
+        self.invoices = InvoicesResource(self._transport)
+        self._graph_transport: Transport | None = None
+        reason = "no Microsoft Graph credentials were configured"
+        if graph_api_url and graph_token_provider is not None:
+            self._graph_transport = Transport(
+                api_base_url=graph_api_url,
+                token_provider=graph_token_provider,
+                timeout=timeout,
+                retry=self._transport.retry,
+                rate_limiter=rate_limiter,
+                instance_key=instance_key,
+                verify=verify,
+                sleep=sleep,
+                path_prefix=None,
+                header_style="graph",
+            )
+        elif not graph_api_url:
+            reason = "this cloud has no Microsoft Graph partner billing exports (global cloud only)"
+        self.reconciliation = ReconciliationResource(self._graph_transport, sleep=sleep, unavailable_reason=reason)
 
     @classmethod
     def for_cloud(
@@ -108,6 +131,7 @@ class PartnerCenterClient:
         token_provider: TokenProvider | None = None,
         user_token_provider: TokenProvider | None = None,
         price_sheet_token_provider: TokenProvider | None = None,
+        graph_token_provider: TokenProvider | None = None,
         instance_key: str | None = None,
         **kwargs: Any,
     ) -> PartnerCenterClient:
@@ -116,6 +140,8 @@ class PartnerCenterClient:
         Either pass one partner's app registration (``tenant_id``, ``client_id``, ``client_secret`` and, for
         App+User operations, the secure-application-model ``refresh_token``) or ready token providers.
         An :class:`AppUserTokenProvider` also serves price sheets (same refresh token, Partner API audience).
+        Microsoft Graph (reconciliation exports, where the cloud has them) gets app-only tokens for
+        ``<graph>/.default`` from the same app registration (permission ``PartnerBilling.Read.All``).
         """
         if token_provider is None:
             if not (tenant_id and client_id and client_secret):
@@ -141,6 +167,16 @@ class PartnerCenterClient:
             and cloud.price_sheet_scope
         ):
             price_sheet_token_provider = user_token_provider.with_scope(cloud.price_sheet_scope)
+        graph_scope = cloud.graph_scope if cloud.graph_billing_exports else None
+        if graph_token_provider is None and graph_scope and tenant_id and client_id and client_secret:
+            graph_token_provider = AppOnlyTokenProvider(
+                client_id=client_id,
+                client_secret=client_secret,
+                authority=cloud.authority(tenant_id),
+                scope=graph_scope,
+                ca_bundle=ca_bundle,
+                validate_authority=cloud.is_microsoft_authority,
+            )
         kwargs.setdefault("verify", ca_bundle if ca_bundle else True)
         return cls(
             api_base_url=cloud.api_base_url,
@@ -148,6 +184,8 @@ class PartnerCenterClient:
             user_token_provider=user_token_provider,
             price_sheet_token_provider=price_sheet_token_provider,
             price_sheet_base_url=cloud.price_sheet_base_url,
+            graph_api_url=cloud.graph_api_url if cloud.graph_billing_exports else None,
+            graph_token_provider=graph_token_provider,
             instance_key=instance_key or f"{cloud.name}:{tenant_id or 'default'}",
             **kwargs,
         )
@@ -172,6 +210,8 @@ class PartnerCenterClient:
 
     def close(self) -> None:
         self._transport.close()
+        if self._graph_transport is not None:
+            self._graph_transport.close()
 
     def __enter__(self) -> PartnerCenterClient:
         return self

@@ -40,6 +40,12 @@ class CloudInstance:
     retired: bool = False
     # Microsoft-hosted authorities are validated by MSAL; a local simulator or proxy is not.
     is_microsoft_authority: bool = True
+    # Microsoft Graph, the second audience (partner billing exports, GDAP). ``graph_base_url`` is the service
+    # root without a version; ``graph_billing_exports`` says whether the partner billing (reconciliation)
+    # exports exist in this cloud: Microsoft documents them for the global service only.
+    graph_base_url: str | None = None
+    graph_audience: str | None = None
+    graph_billing_exports: bool = False
 
     def authority(self, tenant_id: str) -> str:
         return f"{self.authority_host.rstrip('/')}/{tenant_id}"
@@ -53,6 +59,18 @@ class CloudInstance:
         return f"{self.token_audience.rstrip('/')}/user_impersonation"
 
     @property
+    def graph_scope(self) -> str | None:
+        """``<graph>/.default``: the app's consented Graph permissions (``PartnerBilling.Read.All``)."""
+        if self.graph_audience is None:
+            return None
+        return f"{self.graph_audience.rstrip('/')}/.default"
+
+    @property
+    def graph_api_url(self) -> str | None:
+        """The Graph v1.0 root calls are relative to."""
+        return f"{self.graph_base_url.rstrip('/')}/v1.0" if self.graph_base_url else None
+
+    @property
     def price_sheet_scope(self) -> str | None:
         if self.price_sheet_audience is None:
             return None
@@ -61,6 +79,10 @@ class CloudInstance:
 
 _PC_AUDIENCE = "https://api.partnercenter.microsoft.com"
 _PARTNER_API = "https://api.partner.microsoft.com"
+# Microsoft Graph service roots per national cloud ("Microsoft Graph national cloud deployments" page).
+_GRAPH = "https://graph.microsoft.com"
+_GRAPH_US_GOV = "https://graph.microsoft.us"  # L4 (GCC High); L5 (DoD) is https://dod-graph.microsoft.us
+_GRAPH_CHINA = "https://microsoftgraph.chinacloudapi.cn"
 
 GLOBAL = CloudInstance(
     name="global",
@@ -71,6 +93,9 @@ GLOBAL = CloudInstance(
     price_sheet_audience=_PARTNER_API,
     admin_portal_url="https://admin.microsoft.com",
     azure_portal_url="https://portal.azure.com",
+    graph_base_url=_GRAPH,
+    graph_audience=_GRAPH,
+    graph_billing_exports=True,
 )
 
 US_GOVERNMENT = CloudInstance(
@@ -82,6 +107,8 @@ US_GOVERNMENT = CloudInstance(
     price_sheet_audience=_PARTNER_API,
     admin_portal_url="https://portal.office365.us",
     azure_portal_url="https://portal.azure.us",
+    graph_base_url=_GRAPH_US_GOV,
+    graph_audience=_GRAPH_US_GOV,
 )
 
 CHINA_21VIANET = CloudInstance(
@@ -93,6 +120,8 @@ CHINA_21VIANET = CloudInstance(
     price_sheet_audience=None,
     admin_portal_url="https://portal.partner.microsoftonline.cn",
     azure_portal_url="https://portal.azure.cn",
+    graph_base_url=_GRAPH_CHINA,
+    graph_audience=_GRAPH_CHINA,
 )
 
 # Microsoft Cloud Germany is retired; kept so historic configuration still resolves.
@@ -106,6 +135,8 @@ GERMANY = CloudInstance(
     admin_portal_url="https://portal.office.de",
     azure_portal_url="https://portal.microsoftazure.de",
     retired=True,
+    graph_base_url="https://graph.microsoft.de",
+    graph_audience="https://graph.microsoft.de",
 )
 
 PRESETS: dict[str, CloudInstance] = {c.name: c for c in (GLOBAL, US_GOVERNMENT, CHINA_21VIANET, GERMANY)}
@@ -127,12 +158,15 @@ def custom(
     price_sheet_audience: str | None = None,
     admin_portal_url: str | None = None,
     azure_portal_url: str | None = None,
+    graph_base_url: str | None = None,
+    graph_audience: str | None = None,
     name: str = "custom",
     base: CloudInstance = GLOBAL,
 ) -> CloudInstance:
     """Custom endpoints (a simulator, a proxy). Unspecified values come from ``base``.
 
-    The audience defaults to ``base``'s so tokens look like production ones; the authority is not validated.
+    The audiences default to ``base``'s so tokens look like production ones; the authority is not validated.
+    Graph defaults to ``api_base_url`` (the simulator serves both), with the billing exports available.
     """
     return replace(
         base,
@@ -146,4 +180,7 @@ def custom(
         azure_portal_url=azure_portal_url or base.azure_portal_url,
         retired=False,
         is_microsoft_authority=False,
+        graph_base_url=(graph_base_url or api_base_url).rstrip("/"),
+        graph_audience=graph_audience or base.graph_audience or _GRAPH,
+        graph_billing_exports=True,
     )

@@ -15,8 +15,12 @@ __all__ = [
     "AppUserAuthRequiredError",
     "AuthenticationError",
     "BadRequestError",
+    "BillingExportError",
     "ConfigurationError",
     "ConflictError",
+    "ExportExpiredError",
+    "ExportNotReadyError",
+    "ExportOperationFailedError",
     "NotFoundError",
     "PartnerCenterError",
     "PermissionDeniedError",
@@ -145,6 +149,38 @@ class ServerError(APIError):
     retryable = True
 
 
+class BillingExportError(PartnerCenterError):
+    """A reconciliation export on Microsoft Graph did not give its data."""
+
+
+class ExportOperationFailedError(BillingExportError):
+    """The export operation ended ``failed`` (``code`` 5000: no data for that invoice or period yet, or a legacy
+    ``D…`` invoice). ``error_code`` is Microsoft's code as sent (a string)."""
+
+    def __init__(self, message: str, *, error_code: str | None = None, operation_id: str | None = None) -> None:
+        super().__init__(message, code=_as_int(error_code), description=message, error_name=error_code)
+        self.error_code = error_code
+        self.operation_id = operation_id
+
+
+class ExportExpiredError(BillingExportError):
+    """The operation, manifest or blob link expired (410, or the blob store refusing the SAS): answer it with a
+    new export."""
+
+    retryable = True
+
+
+class ExportNotReadyError(BillingExportError):
+    """The operation was still running after the polls the caller allowed; ``retry_after`` says when to look
+    again (the operation URL in ``operation_url`` stays valid)."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, operation_url: str, retry_after: float | None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.operation_url = operation_url
+
+
 _STATUS_CLASSES: dict[int, type[APIError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -193,7 +229,7 @@ def error_from_response(
     """Map an HTTP error response to an exception, reading error body shapes A, B and C.
 
     A: ``{code, description, data, source}``; B: ``{code, message, description, errorName, isRetryable, ...}``;
-    C (gateway throttling): ``{statusCode, message}``.
+    C (gateway throttling): ``{statusCode, message}``; Microsoft Graph: ``{"error": {code, message, innerError}}``.
     """
     headers = headers or {}
     parsed: Any = None
@@ -203,6 +239,9 @@ def error_from_response(
         except (ValueError, UnicodeDecodeError):
             parsed = None
     fields = {str(k).lower(): v for k, v in parsed.items()} if isinstance(parsed, dict) else {}
+    if isinstance(fields.get("error"), dict):
+        # Microsoft Graph: {"error": {"code": "BadRequest", "message": ..., "innerError": {...}}}
+        fields = {str(k).lower(): v for k, v in fields["error"].items()}
 
     code = _as_int(fields.get("code"))
     error_name = fields.get("errorname") if isinstance(fields.get("errorname"), str) else None

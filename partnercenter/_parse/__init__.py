@@ -3,13 +3,15 @@
 Partner Center property names are read case-insensitively (some documented responses are PascalCase).
 Optional fields may be missing or null; a missing identifier raises :class:`ResponseValidationError`.
 One module per resource family: ``customers`` (with relationships and agreements), ``catalog`` (with price-sheet
-rows), ``commerce`` (carts, checkout, orders) and ``subscriptions``, all on ``base`` (the case-insensitive object,
+rows), ``commerce`` (carts, checkout, orders), ``subscriptions`` and ``billing`` (invoices, Graph exports,
+reconciliation lines), all on ``base`` (the case-insensitive object,
 value conversions, links and pages). The resources call them as ``_parse.<name>``.
 """
 
 from __future__ import annotations
 
 from .base import etag_of, link, page, parse_datetime, parse_us_datetime, to_decimal, to_int
+from .billing import export_manifest, export_operation, invoice, invoice_summary, recon_line_item
 from .catalog import availability, normalize_csv_header, price_sheet_row, product, sku
 from .commerce import cart, checkout_result, order, order_provisioning_status
 from .customers import (
@@ -34,7 +36,11 @@ __all__ = [
     "company_profile",
     "customer",
     "etag_of",
+    "export_manifest",
+    "export_operation",
     "indirect_reseller",
+    "invoice",
+    "invoice_summary",
     "link",
     "normalize_csv_header",
     "order",
@@ -44,6 +50,7 @@ __all__ = [
     "parse_us_datetime",
     "price_sheet_row",
     "product",
+    "recon_line_item",
     "relationship_request",
     "sku",
     "subscription",

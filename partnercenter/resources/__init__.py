@@ -4,8 +4,10 @@ from .agreements import AgreementsResource
 from .carts import CartsResource
 from .catalog import CatalogResource
 from .customers import CustomersResource
+from .invoices import InvoicesResource
 from .orders import OrdersResource
 from .price_sheets import PriceSheetsResource
+from .reconciliation import ReconciliationResource
 from .subscriptions import SubscriptionsResource
 
 __all__ = [
@@ -13,7 +15,9 @@ __all__ = [
     "CartsResource",
     "CatalogResource",
     "CustomersResource",
+    "InvoicesResource",
     "OrdersResource",
     "PriceSheetsResource",
+    "ReconciliationResource",
     "SubscriptionsResource",
 ]

@@ -15,14 +15,16 @@ from werkzeug.wrappers import Request, Response
 
 from . import auth
 from .api import PartnerCenterAPI
-from .backend import Backend
+from .backend import Backend, Caller
+from .billing_api import BillingAPI, graph_error, is_graph_billing, is_invoices
 from .catalog import Catalog
 from .control import ControlAPI
 from .errors import PCError, throttle_body
+from .exports import BLOB_PREFIX
 from .faults import FaultRule, Faults
 from .http_json import json_response, pc_error_response
 from .instance import Simulator
-from .state import PARTNER_API_AUDIENCE, RequestLogEntry, SimState
+from .state import GRAPH_AUDIENCE, PARTNER_API_AUDIENCE, RequestLogEntry, SimState
 from .throttle import Throttle, customer_of, resource_family
 
 REDACTED_HEADERS = {"authorization", "cookie"}
@@ -53,6 +55,7 @@ class SimulatorApp:
         # Fresh copies: a werkzeug Rule binds to one Map, and a process may run several simulators.
         self.auth_map = Map([rule.empty() for rule in AUTH_RULES], strict_slashes=False)
         self.control = ControlAPI(self.sim)
+        self.billing_api = BillingAPI(self.sim)
 
     # -- the simulated Partner Center this app serves -------------------------------------------------------
     @property
@@ -135,11 +138,12 @@ class SimulatorApp:
 
     def _serve(self, request: Request, path: str, lower: str, request_id: str, correlation_id: str,
                entry: RequestLogEntry) -> Response:
-        is_api = lower.startswith(("/v1/", "/v1.0/"))
+        graph = is_graph_billing(lower)
+        is_api = graph or lower.startswith(("/v1/", "/v1.0/"))
         principal: auth.Principal | None = None
         auth_error: auth.AuthError | None = None
         if is_api:
-            audiences = {PARTNER_API_AUDIENCE} if lower.startswith("/v1.0/") else None
+            audiences = {GRAPH_AUDIENCE} if graph else {PARTNER_API_AUDIENCE} if lower.startswith("/v1.0/") else None
             try:
                 principal = auth.authenticate(self.state, request.headers.get("Authorization"), audiences=audiences)
                 entry.partner_tenant_id = principal.partner.tenant_id
@@ -153,13 +157,25 @@ class SimulatorApp:
             if early is not None:
                 return early
 
-        if not is_api:
+        if lower.startswith(BLOB_PREFIX):
+            response = self.billing_api.serve_blob(request, path)
+        elif not is_api:
             response = self._serve_auth(request, lower)
+        elif (auth_error is not None or principal is None) and graph:
+            response = graph_error(401, "InvalidAuthenticationToken",
+                                   auth_error.description if auth_error else "Access token is empty.", request)
         elif auth_error is not None or principal is None:
             response = self._unauthorized(auth_error)
         else:
             throttled = self._throttle(principal, lower)
-            response = throttled or self.api.serve(request, lower, principal, request_id)
+            if throttled is not None:
+                response = throttled
+            elif graph or is_invoices(lower):
+                caller = Caller(principal.partner, principal.app_only, principal.user_id)
+                response = (self.billing_api.serve_graph(request, lower, caller) if graph
+                            else self.billing_api.serve_invoices(request, lower, caller))
+            else:
+                response = self.api.serve(request, lower, principal, request_id)
 
         if fault is not None and fault.kind == "drop":
             raise DropConnection("fault: response dropped after the call committed")

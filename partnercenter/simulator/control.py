@@ -8,16 +8,18 @@ import fnmatch
 import json
 import re
 import time
+from decimal import Decimal
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from . import auth, render
+from . import auth, recon_render, render
 from .backend import Caller, iso
 from .body import CIDict, wrap
 from .errors import PCError
 from .instance import Simulator
-from .seed import PartnerSeed, make_partner
+from .ledger import LedgerRow
+from .seed import DIRECT_TENANT, PartnerSeed, make_partner
 from .state import PC_AUDIENCE, AzureEntitlement, IndirectReseller, PartnerAccount, SimState
 
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
@@ -99,6 +101,10 @@ class ControlAPI:
             ("GET", "requests"): self.requests,
             ("DELETE", "requests"): self.requests_clear,
             ("POST", "tokens"): self.token,
+            ("POST", "billing/close"): self.billing_close,
+            ("GET", "billing/lines"): self.billing_lines,
+            ("POST", "billing/drift"): self.billing_drift,
+            ("POST", "billing/faults"): self.billing_fault,
         }
         if (method, route) in table:
             return table[(method, route)], []
@@ -165,10 +171,30 @@ class ControlAPI:
             seconds = float(body.get("advanceSeconds") or 0) + float(body.get("advanceMinutes") or 0) * 60 \
                 + float(body.get("advanceHours") or 0) * 3600 + float(body.get("advanceDays") or 0) * 86400
             if seconds:
-                clock.advance(seconds)
+                self._advance_through_periods(seconds)
             for partner in self.state.partners.values():
                 self.sim.backend.orders.settle(partner)
+            self.sim.backend.billing.close()
         return self.clock(body, request)
+
+    def _advance_through_periods(self, seconds: float) -> None:
+        """Advance the clock, stopping at each billing-period end on the way so every period is invoiced
+        with the renewals and charge cycles of its own month."""
+        clock = self.state.clock
+        target = clock.now() + dt.timedelta(seconds=seconds)
+        delay = dt.timedelta(days=self.state.config.billing_invoice_delay_days)
+        while True:
+            now = clock.now()
+            first = now.date().replace(day=1)
+            following = (first + dt.timedelta(days=32)).replace(day=1)
+            boundary = dt.datetime(following.year, following.month, 1, tzinfo=dt.UTC) + delay
+            if boundary <= now:
+                boundary = dt.datetime(following.year, following.month, 1, tzinfo=dt.UTC)
+            if boundary >= target:
+                break
+            clock.set(boundary)
+            self.sim.backend.billing.close()
+        clock.set(target)
 
     def config(self, body: CIDict, request: Request) -> dict[str, Any]:
         return dataclasses.asdict(self.state.config)
@@ -363,6 +389,67 @@ class ControlAPI:
         )
         return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime,
                 "expires_on": int(time.time()) + lifetime}
+
+    # -- Microsoft's bill ----------------------------------------------------------------------------------
+    def _billing_partner(self, body: CIDict, request: Request) -> PartnerAccount:
+        tenant = body.text("partnerTenantId") or request.args.get("partnerTenantId") or DIRECT_TENANT
+        partner = self.state.partner(tenant)
+        if partner is None:
+            raise ControlError(404, f"no partner {tenant}")
+        return partner
+
+    def _lines(self, rows: list[LedgerRow]) -> list[dict[str, Any]]:
+        mode = self.state.config.billing_rounding
+        tax = Decimal(str(self.state.config.billing_tax_rate))
+        return [{"period": r.period, **recon_render.line_item(r, mode=mode, tax_rate=tax)} for r in rows]
+
+    def billing_close(self, body: CIDict, request: Request) -> dict[str, Any]:
+        """Invoice every billing period that simulated time has passed."""
+        with self.state.lock:
+            issued = self.sim.backend.billing.close()
+        return {"issued": [{"id": i.id, "period": i.period, "currency": i.currency,
+                            "partnerTenantId": i.partner_tenant_id} for i in issued]}
+
+    def billing_lines(self, body: CIDict, request: Request) -> list[dict[str, Any]]:
+        """Every recon line of a partner so far (billed and unbilled), with its period."""
+        with self.state.lock:
+            partner = self._billing_partner(body, request)
+            return self._lines(self.sim.backend.billing.rows_of(partner))
+
+    def billing_drift(self, body: CIDict, request: Request) -> dict[str, Any]:
+        """Plant a variance on Microsoft's side: ``kind`` = unknown_charge (a charge the BSS never saw; copies
+        ``subscriptionId`` or a subscription of ``customerId``), price (``unitPrice`` from now on, re-rating the
+        open period) or promotion (``promotionId``, ``discountPercent``)."""
+        with self.state.lock:
+            partner = self._billing_partner(body, request)
+            price = body.get("unitPrice")
+            percent = body.get("discountPercent")
+            rows = self.sim.backend.billing.drift(
+                partner, (body.text("kind") or "").lower(), subscription_id=body.text("subscriptionId"),
+                unit_price=Decimal(str(price)) if price is not None else None, promotion_id=body.text("promotionId"),
+                discount_percent=Decimal(str(percent)) if percent is not None else None,
+                customer_id=body.text("customerId"), quantity=int(body.get("quantity") or 1))
+            return {"lines": self._lines(rows)}
+
+    def billing_fault(self, body: CIDict, request: Request) -> dict[str, Any]:
+        """Export faults: operation_failed (next exports fail with code 5000), blob_expired (next blob GETs
+        answer 403 AuthenticationFailed as an expired SAS does), slow_blob (next blobs trickle over
+        ``seconds``)."""
+        kind = (body.text("kind") or "").lower()
+        count = int(body.get("count") or 1)
+        faults = self.sim.exports.faults
+        with self.state.lock:
+            if kind == "operation_failed":
+                faults.fail_next = count
+                faults.fail_message = body.text("message") or "No data available"
+            elif kind == "blob_expired":
+                faults.expire_blobs = count
+            elif kind == "slow_blob":
+                faults.slow_blob_count = count
+                faults.slow_blob_seconds = float(body.get("seconds") or 1.0)
+            else:
+                raise ControlError(400, "kind must be operation_failed, blob_expired or slow_blob")
+        return {"kind": kind, "count": count}
 
 
 def _opt_int(value: Any) -> int | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .backend import Backend
 from .catalog import Catalog
+from .exports import Exports
 from .faults import Faults
 from .seed import seed_default_data, seed_partners
 from .state import SimState
@@ -20,6 +21,7 @@ class Simulator:
         self.backend = Backend(self.state, self.catalog)
         self.faults = Faults()
         self.throttle = Throttle()
+        self.exports = Exports(str(self.state.seed))
         self.seeded: dict[str, str] = {}
         self.reset(seed_data=seed_data)
 
@@ -30,10 +32,14 @@ class Simulator:
             self.backend = Backend(self.state, self.catalog)
             self.faults.clear()
             self.throttle.reset()
+            self.exports.clear()
             seed_partners(self.state)
             self.seeded = seed_default_data(self.backend) if seed_data else {}
+            # The default seed includes the last closed billing period (invoice and recon lines).
+            self.backend.billing.close()
 
     def seed(self) -> dict[str, str]:
         with self.state.lock:
             self.seeded = seed_default_data(self.backend)
+            self.backend.billing.close()
             return self.seeded

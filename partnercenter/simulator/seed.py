@@ -120,6 +120,7 @@ def _purchase(backend: Backend, partner: PartnerAccount, customer_id: str, catal
     sub = backend.orders.new_subscription(order, line, offer, created)
     partner.subscriptions[sub.id] = sub
     partner.customer_subscriptions.setdefault(customer_id, []).append(sub.id)
+    backend.orders.charges.purchased(partner, order, line, sub)
     backend.subscriptions.refresh(sub)
     return sub.id
 

@@ -16,9 +16,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from .ledger import Ledger
+
 PC_AUDIENCE = "https://api.partnercenter.microsoft.com"
 CHINA_AUDIENCE = "https://partner.partnercenterapi.microsoftonline.cn"
 PARTNER_API_AUDIENCE = "https://api.partner.microsoft.com"
+GRAPH_AUDIENCE = "https://graph.microsoft.com"
+"""Microsoft Graph (global cloud only for partner billing)."""
 CLOUD_AUDIENCES = {"global": PC_AUDIENCE, "usgov": PC_AUDIENCE, "germany": PC_AUDIENCE, "china": CHINA_AUDIENCE}
 
 UTC = dt.UTC
@@ -122,6 +126,22 @@ class Config:
     cart_expiry_days: int = 7
     cancellation_window_hours: int = 168
     request_log_size: int = 20000
+    billing_rounding: str = "documented"
+    """Subtotal rounding of recon lines: ``documented`` (ROUNDDOWN(EUP x FX, 2) x qty) or ``line``
+    (ROUNDDOWN(EUP x FX x qty, 2)); billing sheet §3.5."""
+    billing_tax_rate: str = "0"
+    """Tax rate applied per recon line (``TaxTotal``), as a decimal string."""
+    billing_invoice_delay_days: int = 0
+    """Days after a billing period ends before its invoice is issued (Microsoft: 6 to 8)."""
+    billing_export_polls: int = 1
+    """Operation GETs answered ``running`` (with ``Retry-After``) before an export succeeds."""
+    billing_retry_after_seconds: int = 1
+    billing_blob_items: int = 2000
+    """Line items per ``part-*.json.gz`` blob."""
+    billing_sas_hours: float = 12.0
+    """Validity of a manifest's SAS token (simulated time)."""
+    billing_key_casing: str = "camel"
+    """Keys of blob rows: ``camel`` (API names, ``totalForCustomer``) or ``pascal`` (file columns)."""
 
     def update(self, values: dict[str, Any]) -> None:
         for key, value in values.items():
@@ -381,6 +401,8 @@ class SimState:
         """Rotated availability ids: old catalogItemId -> current availability id (stale ids give 400019)."""
         self.release = threading.Event()
         """Set on reset/shutdown to let held (timeout fault) connections go."""
+        self.ledger = Ledger()
+        """Microsoft's billing: events, recon rows, invoices."""
 
     def partner(self, tenant_or_domain: str) -> PartnerAccount | None:
         key = tenant_or_domain.lower()
@@ -411,6 +433,7 @@ class SimState:
             self.request_seq = 0
             self.catalog_month = 0
             self.availability_overrides.clear()
+            self.ledger.clear()
             # Wake up connections held by a timeout fault, then arm the event again.
             self.release.set()
             self.release = threading.Event()

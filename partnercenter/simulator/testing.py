@@ -253,6 +253,28 @@ class Control:
             body["lifetimeSeconds"] = lifetime_seconds
         return str(self._object("POST", "tokens", body)["access_token"])
 
+    # Microsoft's bill
+    def billing_close(self) -> list[dict[str, Any]]:
+        """Invoice every billing period simulated time has passed; returns the issued invoices."""
+        return list(self._object("POST", "billing/close", {})["issued"])
+
+    def billing_lines(self, partner_tenant_id: str | None = None) -> list[dict[str, Any]]:
+        """All recon lines of a partner so far, each with its ``period`` (YYYYMM)."""
+        params = {"partnerTenantId": partner_tenant_id} if partner_tenant_id else None
+        return self._objects("GET", "billing/lines", params=params)
+
+    def plant_drift(self, kind: str, *, partner_tenant_id: str | None = None, **fields: Any) -> list[dict[str, Any]]:
+        """kind: unknown_charge | price | promotion. Fields: subscriptionId, customerId, unitPrice, promotionId,
+        discountPercent, quantity. Returns the lines planted or re-rated."""
+        body = {"kind": kind, **fields}
+        if partner_tenant_id:
+            body["partnerTenantId"] = partner_tenant_id
+        return list(self._object("POST", "billing/drift", body)["lines"])
+
+    def billing_fault(self, kind: str, *, count: int = 1, **options: Any) -> dict[str, Any]:
+        """kind: operation_failed | blob_expired | slow_blob (option ``seconds``)."""
+        return self._object("POST", "billing/faults", {"kind": kind, "count": count, **options})
+
 
 @dataclass
 class SimulatorHandle:

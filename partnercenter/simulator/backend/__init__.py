@@ -14,6 +14,7 @@ from ..catalog import Catalog
 from ..state import SimState
 from .agreements import Agreements
 from .audit import AuditRecords
+from .billing import Billing
 from .carts import Carts
 from .catalog_queries import check_catalog_query
 from .core import BackendCore, Caller, Page, iso, iso_seconds, term_end
@@ -37,6 +38,7 @@ class Backend:
         self.subscriptions = Subscriptions(self.core, self.orders)
         self.carts = Carts(self.core, self.orders)
         self.audit = AuditRecords(self.core)
+        self.billing = Billing(self.core, self.subscriptions)
 
     @property
     def state(self) -> SimState:

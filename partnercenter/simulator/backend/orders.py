@@ -8,12 +8,14 @@ import datetime as dt
 from ..catalog import AZURE_PLAN_PRODUCT, Offer
 from ..errors import PCError
 from ..state import AzureEntitlement, Order, OrderLine, PartnerAccount, RefundBatch, Subscription
+from .charges import Charges
 from .core import BackendCore, Caller, cycle, term_end
 
 
 class Orders:
     def __init__(self, core: BackendCore) -> None:
         self.core = core
+        self.charges = Charges(core)
 
     def get(self, caller: Caller, customer_id: str, order_id: str, *, count_poll: bool = True) -> Order:
         customer = self.core.customer(caller, customer_id)
@@ -64,6 +66,7 @@ class Orders:
             sub = self.new_subscription(order, line, offer, order.created)
             partner.subscriptions[sub.id] = sub
             partner.customer_subscriptions.setdefault(order.customer_id, []).append(sub.id)
+            self.charges.purchased(partner, order, line, sub)
 
     def new_subscription(self, order: Order, line: OrderLine, offer: Offer | None,
                          created: dt.datetime) -> Subscription:

@@ -74,6 +74,7 @@ class Subscriptions:
             sub.cancellation_allowed_until = start + window
             sub.refund_batches = [RefundBatch(sub.quantity, start + window)]
             sub.version += 1
+            self.orders.charges.renewed(sub)
         if sub.status == "expired" and sub.status_changed and now > sub.status_changed + dt.timedelta(days=30):
             sub.status, sub.status_changed = "disabled", sub.status_changed + dt.timedelta(days=30)
             sub.version += 1
@@ -115,6 +116,8 @@ class Subscriptions:
             elif sub.cancellation_allowed_until is None or now > sub.cancellation_allowed_until:
                 raise PCError(400, 900213, self.core.state.config.cancellation_window_hours)
             sub.status, sub.status_changed, sub.auto_renew = "deleted", now, False
+            if not azure:
+                self.orders.charges.cancelled(sub, now)
             sub.refund_batches = []
             sub.scheduled_next_term_instructions = None
             changes["Status"] = "deleted"
@@ -172,6 +175,7 @@ class Subscriptions:
         window = dt.timedelta(hours=self.core.state.config.cancellation_window_hours)
         if quantity > sub.quantity:
             sub.refund_batches.append(RefundBatch(quantity - sub.quantity, now + window))
+            self.orders.charges.quantity_changed(sub, quantity, now)
             sub.quantity = quantity
             return
         to_remove = sub.quantity - quantity
@@ -185,6 +189,7 @@ class Subscriptions:
             if not to_remove:
                 break
         sub.refund_batches = [b for b in sub.refund_batches if b.quantity > 0]
+        self.orders.charges.quantity_changed(sub, quantity, now)
         sub.quantity = quantity
 
     def provisioning_status(self, caller: Caller, customer_id: str, subscription_id: str) -> Subscription:
