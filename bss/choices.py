@@ -142,3 +142,22 @@ class AcceptanceRole(models.TextChoices):
     CUSTOMER = "customer", "Customer accepted in the storefront"
     RESELLER = "reseller", "Reseller confirmed the customer's acceptance"
     STAFF = "staff", "Provider staff confirmed the customer's acceptance"
+
+
+class LedgerEventKind(models.TextChoices):
+    """What a licence-ledger entry records (the values of `billing.rating.EventKind`, which rates them)."""
+
+    PURCHASE = "purchase", "Purchase"
+    SEAT_CHANGE = "seat_change", "Seat change"
+    SUSPEND = "suspend", "Suspension"
+    REACTIVATE = "reactivate", "Reactivation"
+    CANCEL = "cancel", "Cancellation"
+    RENEW = "renew", "Renewal"
+    CONVERT = "convert", "Conversion (upgrade or trial to paid)"
+    BILLING_PLAN_CHANGE = "billing_plan_change", "Billing-plan change"
+
+
+#: Events that open a term or a billing plan: only they set the prices locked for the term.
+LEDGER_PRICE_SETTING_KINDS = frozenset(
+    {LedgerEventKind.PURCHASE, LedgerEventKind.RENEW, LedgerEventKind.CONVERT, LedgerEventKind.BILLING_PLAN_CHANGE}
+)

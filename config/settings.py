@@ -78,11 +78,11 @@ INSTALLED_APPS = [
     "accounts",
     "backoffice",
     "demo",
+    "billing",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.SecurityHeadersMiddleware",  # outside WhiteNoise, so static files carry the headers too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from bss.choices import BillingCycle, SubscriptionStatus, TermDuration
+from bss.choices import BillingCycle, LedgerEventKind, SubscriptionStatus, TermDuration
 from bss.models.base import TimestampedModel
 
 
@@ -43,17 +43,44 @@ class Subscription(TimestampedModel):
 
 
 class LicenseLedgerEntry(models.Model):
-    """Append-only history of quantity changes; the subscription's quantity is the latest confirmed value."""
+    """Append-only history of what Partner Center confirmed on a subscription: billing's event history.
+
+    Each entry is one event (`kind`) at Partner Center's effective time (`effective_at`; `created_at` is when our
+    worker recorded it), with the quantity before and after, and the term's terms as they stood: the unit price
+    (sale, per licence per charge cycle) and unit cost (Microsoft's price to us) locked for the term, their
+    currency, the term and its dates, the billing cycle and the partner of record. Written only through
+    `bss.services.ledger.ledger_record`. Prices are empty when unknown: billing reports such a subscription, it
+    never bills it at zero.
+    """
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="ledger")
+    kind = models.CharField(max_length=24, choices=LedgerEventKind.choices, default=LedgerEventKind.SEAT_CHANGE)
     quantity_before = models.PositiveIntegerField()
     quantity_after = models.PositiveIntegerField()
     reason = models.CharField(max_length=64)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    effective_at = models.DateTimeField(null=True, blank=True, help_text="When Partner Center applied the change")
+    reference_id = models.CharField(max_length=64, blank=True, help_text="Partner Center order/operation id")
+    unit_price = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    unit_cost = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    term_duration = models.CharField(max_length=4, choices=TermDuration.choices, blank=True)
+    billing_cycle = models.CharField(max_length=16, choices=BillingCycle.choices, blank=True)
+    term_start = models.DateField(null=True, blank=True)
+    term_end = models.DateField(null=True, blank=True)
+    partner_id = models.CharField(max_length=20, blank=True, help_text="Partner of record (indirect reseller)")
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="bss_ledger_prices_not_negative",
+                condition=(Q(unit_price__isnull=True) | Q(unit_price__gte=0))
+                & (Q(unit_cost__isnull=True) | Q(unit_cost__gte=0)),
+            ),
+        ]
+        indexes = [models.Index(fields=["subscription", "effective_at"], name="bss_ledger_sub_effective")]
 
     def __str__(self) -> str:
         return f"{self.subscription_id}: {self.quantity_before} -> {self.quantity_after}"

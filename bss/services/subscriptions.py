@@ -7,9 +7,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from bss.choices import SUBSCRIPTION_TRANSITIONS, SubscriptionStatus
+from bss.choices import SUBSCRIPTION_TRANSITIONS, LedgerEventKind, SubscriptionStatus
 from bss.exceptions import InvalidTransition
-from bss.models import AzureEntitlement, LicenseLedgerEntry, MicrosoftTenant, OrderLine, Subscription, User
+from bss.models import AzureEntitlement, MicrosoftTenant, OrderLine, Subscription, User
 from bss.rules.quantities import DecreaseCheck, quantity_decrease_check
 from bss.rules.windows import (
     SeatBatch,
@@ -19,10 +19,18 @@ from bss.rules.windows import (
     window_earliest_open_start,
 )
 from bss.services.audit import audit_record, snapshot
+from bss.services.ledger import ledger_record
 from partnercenter.types import AzureEntitlement as PCAzureEntitlement
 from partnercenter.types import Subscription as PCSubscription
 
 _FIELDS = ["quantity", "status", "auto_renew", "commitment_end_date", "cancellation_allowed_until"]
+# The licence-ledger event a confirmed status change is (expiry and disabling bill nothing and are not events).
+_LEDGER_STATUS_EVENT = {
+    (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED): LedgerEventKind.SUSPEND,
+    (SubscriptionStatus.SUSPENDED, SubscriptionStatus.ACTIVE): LedgerEventKind.REACTIVATE,
+    (SubscriptionStatus.ACTIVE, SubscriptionStatus.DELETED): LedgerEventKind.CANCEL,
+    (SubscriptionStatus.SUSPENDED, SubscriptionStatus.DELETED): LedgerEventKind.CANCEL,
+}
 
 
 def _status(value: str | None) -> str:
@@ -77,8 +85,11 @@ def subscription_record_from_partner_center(
         cancellation_allowed_until=pc.cancellation_allowed_until_date,
         pc_partner_id=pc.partner_id or "",
     )
-    LicenseLedgerEntry.objects.create(
-        subscription=sub, quantity_before=0, quantity_after=sub.quantity, reason="order", actor=actor
+    ledger_record(
+        subscription=sub, kind=LedgerEventKind.PURCHASE, quantity_before=0, quantity_after=sub.quantity,
+        reason="order", actor=actor, effective_at=pc.creation_date or pc.effective_start_date,
+        reference_id=pc.order_id or "", unit_price=order_line.unit_price if order_line else None,
+        currency=order_line.currency if order_line else "",
     )
     audit_record(
         actor=actor,
@@ -117,8 +128,9 @@ def subscription_apply_quantity(
     quantity = pc.quantity if pc.quantity is not None else sub.quantity
     fields = _sync_dates(sub, pc)
     if quantity != sub.quantity:
-        LicenseLedgerEntry.objects.create(
-            subscription=sub, quantity_before=sub.quantity, quantity_after=quantity, reason=reason, actor=actor
+        ledger_record(
+            subscription=sub, kind=LedgerEventKind.SEAT_CHANGE, quantity_before=sub.quantity,
+            quantity_after=quantity, reason=reason, actor=actor,
         )
         sub.quantity = quantity
         fields.append("quantity")
@@ -141,6 +153,9 @@ def subscription_apply_status(*, subscription: Subscription, pc: PCSubscription,
                 f"{SubscriptionStatus(status).label}.",
                 extra={"from": sub.status, "to": status},
             )
+        if event := _LEDGER_STATUS_EVENT.get((sub.status, status)):
+            ledger_record(subscription=sub, kind=event, quantity_before=sub.quantity, reason=status, actor=actor,
+                          quantity_after=0 if event == LedgerEventKind.CANCEL else sub.quantity)
         sub.status = status
         fields.append("status")
     sub.save(update_fields=[*fields, "updated_at"])

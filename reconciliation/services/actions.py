@@ -18,12 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from bss.choices import RelationshipStatus, SubscriptionStatus
+from bss.choices import LedgerEventKind, RelationshipStatus, SubscriptionStatus
 from bss.exceptions import ApplicationError, InvalidTransition
-from bss.models import LicenseLedgerEntry, MicrosoftTenant, Subscription
+from bss.models import MicrosoftTenant, Subscription
 from bss.models import User as BssUser
 from bss.partner_center import get_client
 from bss.services.audit import audit_record, snapshot
+from bss.services.ledger import ledger_record
 from partnercenter import errors as pc_errors
 from provisioning.inputs import ChangeBaseline
 from provisioning.services import subscription_change_request
@@ -88,8 +89,9 @@ def subscription_adopt_partner_center_values(
     subscription.full_clean(exclude=["customer", "tenant", "order_line"], validate_unique=False)
     subscription.save(update_fields=[*values, "updated_at"])
     if "quantity" in values and subscription.quantity != quantity_before:
-        LicenseLedgerEntry.objects.create(
+        ledger_record(
             subscription=subscription,
+            kind=LedgerEventKind.SEAT_CHANGE,
             quantity_before=quantity_before,
             quantity_after=subscription.quantity,
             reason="reconciliation_adopt",

@@ -14,11 +14,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from bss.choices import RelationshipStatus
+from billing.services.prices import known_price
+from bss.choices import LedgerEventKind, RelationshipStatus
 from bss.exceptions import ApplicationError
-from bss.models import Customer, LicenseLedgerEntry, Marketplace, MicrosoftTenant, Subscription, User
+from bss.models import Customer, Marketplace, MicrosoftTenant, Subscription, User
 from bss.services.accounts import customer_create, tenant_create
 from bss.services.audit import audit_record, snapshot
+from bss.services.ledger import ledger_record
 from bss.services.subscriptions import subscription_record_entitlements
 from partnercenter.types import AzureEntitlement as PcAzureEntitlement
 from partnercenter.types import Customer as PcCustomer
@@ -37,12 +39,19 @@ def subscription_import(
 ) -> Subscription:
     """Record an existing Partner Center subscription in the BSS (audited; the ledger starts at its quantity)."""
     subscription = Subscription.objects.create(customer=customer, tenant=tenant, **asdict(values))
-    LicenseLedgerEntry.objects.create(
+    price = known_price(subscription=subscription, at=subscription.effective_start_date)
+    ledger_record(
         subscription=subscription,
+        kind=LedgerEventKind.PURCHASE,
         quantity_before=0,
         quantity_after=subscription.quantity,
         reason="import",
         actor=actor if actor is not None and actor.pk else None,
+        effective_at=subscription.effective_start_date,
+        reference_id=subscription.pc_order_id,
+        unit_price=price.unit_price if price else None,
+        unit_cost=price.unit_cost if price else None,
+        currency=price.currency if price else "",
     )
     audit_record(
         actor=actor,

@@ -1,0 +1,176 @@
+"""Who is billed what for a period: every subscription's ledger rated, its rows grouped per issuer and billed party.
+
+The billed parties of a subscription follow from its customer's reseller:
+- the provider's own (direct) customer: the provider invoices the customer at its marketplace's sale price;
+- a light reseller's customer: the provider invoices the light reseller at its wholesale price;
+- a tenant reseller's customer: the provider invoices the tenant reseller at its wholesale price, and the tenant
+  reseller (an issuer of its own) invoices its customer at its marketplace's sale price.
+One invoice per reseller, its lines grouped per end customer. Nothing here writes: `billing.services.runs` does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch
+
+from billing.choices import PartyKind
+from billing.models import Issuer
+from billing.rating import BillingPeriod, Charge, RatingError, rate_billing_period
+from billing.services.history import Audience, HistoryProblem, is_rated_here, priced_history
+from bss.choices import ResellerKind
+from bss.models import Customer, LicenseLedgerEntry, Reseller, Subscription
+
+
+@dataclass
+class LineDraft:
+    """One rated row for one billed party (a future invoice or credit-note line)."""
+
+    subscription: Subscription
+    charge: Charge
+    cost_known: bool
+
+    @property
+    def end_customer(self) -> Customer:
+        return self.subscription.customer
+
+    @property
+    def is_refund(self) -> bool:
+        return self.charge.amount < 0
+
+
+@dataclass
+class PartyBill:
+    """What one issuer bills one party for the period."""
+
+    issuer: Issuer
+    party_kind: str
+    customer: Customer | None
+    reseller: Reseller | None
+    lines: list[LineDraft] = field(default_factory=list)
+
+    @property
+    def party_key(self) -> str:
+        return party_key(self.party_kind, self.customer, self.reseller)
+
+    @property
+    def party_name(self) -> str:
+        party = self.customer if self.party_kind == PartyKind.CUSTOMER else self.reseller
+        return str(party)
+
+    @property
+    def party_country(self) -> str:
+        party = self.customer if self.party_kind == PartyKind.CUSTOMER else self.reseller
+        assert party is not None
+        return party.country.upper()
+
+
+def party_key(kind: str, customer: Customer | None, reseller: Reseller | None) -> str:
+    if kind == PartyKind.CUSTOMER and customer is not None:
+        return f"customer:{customer.pk}"
+    return f"reseller:{reseller.pk if reseller else 0}"
+
+
+@dataclass
+class Problem:
+    customer: str
+    subscription: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"customer": self.customer, "subscription": self.subscription, "message": self.message}
+
+
+@dataclass
+class PeriodBills:
+    bills: dict[tuple[int, str], PartyBill] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def add_problem(self, subscription: Subscription | None, customer: str, message: str) -> None:
+        label = f"{subscription.name} ({subscription.pc_subscription_id or subscription.pk})" if subscription else ""
+        problem = Problem(customer=customer, subscription=label, message=message)
+        if problem not in self.problems:
+            self.problems.append(problem)
+
+
+@dataclass(frozen=True)
+class _Target:
+    issuer_owner: Reseller
+    party_kind: str
+    customer: Customer | None
+    reseller: Reseller | None
+    audience: Audience
+
+
+def _targets(customer: Customer) -> list[_Target]:
+    reseller = customer.reseller
+    if reseller.kind == ResellerKind.PROVIDER:
+        return [_Target(reseller, PartyKind.CUSTOMER, customer, None, Audience.CUSTOMER)]
+    provider = reseller.parent
+    assert provider is not None
+    wholesale = _Target(provider, PartyKind.RESELLER, None, reseller, Audience.RESELLER)
+    if reseller.kind == ResellerKind.TENANT:
+        return [wholesale, _Target(reseller, PartyKind.CUSTOMER, customer, None, Audience.CUSTOMER)]
+    return [wholesale]
+
+
+def _period_end(period: BillingPeriod) -> dt.datetime:
+    return dt.datetime.combine(period.last_day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+
+
+def subscriptions_with_history(period: BillingPeriod, *, customers: Iterable[int] | None = None) -> list[Subscription]:
+    """Subscriptions with a ledger event before the period's end (their whole ledger prefetched, in time order)."""
+    subs = (
+        Subscription.objects.filter(ledger__effective_at__lt=_period_end(period))
+        .distinct()
+        .select_related("customer__reseller__parent", "customer__marketplace")
+        .prefetch_related(
+            Prefetch("ledger", queryset=LicenseLedgerEntry.objects.order_by("effective_at", "id"), to_attr="events")
+        )
+        .order_by("customer__company_name", "pk")
+    )
+    if customers is not None:
+        subs = subs.filter(customer_id__in=list(customers))
+    return list(subs)
+
+
+def period_bills(
+    period: BillingPeriod, *, issuer: Issuer | None = None, customers: Iterable[int] | None = None
+) -> PeriodBills:
+    """Every party's rated rows for `period` (only `issuer`'s when given), and what could not be billed."""
+    result = PeriodBills()
+    issuers = {i.reseller_id: i for i in Issuer.objects.select_related("reseller")}
+    for sub in subscriptions_with_history(period, customers=customers):
+        if not is_rated_here(sub):
+            continue
+        customer = sub.customer
+        for target in _targets(customer):
+            owner_issuer = issuers.get(target.issuer_owner.pk)
+            if owner_issuer is None:
+                result.add_problem(None, str(customer), f"{target.issuer_owner} has no issuer set up: nothing billed")
+                continue
+            if issuer is not None and owner_issuer.pk != issuer.pk:
+                continue
+            try:
+                history = priced_history(sub, sub.events, audience=target.audience, reseller=target.reseller)
+                charges = rate_billing_period(history.events, period)
+            except (HistoryProblem, RatingError) as exc:
+                result.add_problem(sub, str(customer), f"not billed: {exc}")
+                continue
+            if not charges:
+                continue
+            key = (owner_issuer.pk, party_key(target.party_kind, target.customer, target.reseller))
+            bill = result.bills.setdefault(
+                key, PartyBill(owner_issuer, target.party_kind, target.customer, target.reseller)
+            )
+            bill.lines.extend(LineDraft(sub, charge, history.cost_known) for charge in charges)
+    for bill in result.bills.values():
+        bill.lines.sort(key=lambda d: (d.end_customer.company_name, d.charge.order_at, d.subscription.pk))
+    return result
+
+
+def total_of(lines: Iterable[LineDraft]) -> Decimal:
+    return sum((d.charge.amount for d in lines), Decimal(0))

@@ -1,0 +1,138 @@
+"""A subscription's licence ledger as rating's input: `LicenseLedgerEntry` rows → `billing.rating.SubscriptionEvent`.
+
+The same history is priced for two audiences: the customer (the sale price locked on the ledger) and the reseller
+that buys it from the provider (Microsoft's cost locked on the ledger plus the provider's wholesale rule). A
+price-setting event without a locked price takes the catalog's price in force when its term started
+(`billing.services.prices.known_price`); without one, the subscription cannot be billed: `HistoryProblem`, which the
+invoice run reports — never a charge at zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from billing.rating import BillingCycle, EventKind, SubscriptionEvent, Term
+from billing.services.prices import KnownPrice, known_price, wholesale_unit_price
+from bss.choices import LEDGER_PRICE_SETTING_KINDS
+from bss.models import LicenseLedgerEntry, Reseller, Subscription
+
+ZERO = Decimal(0)
+#: Subscriptions without a term or a licence billing cycle (Azure plan, usage) are billed from usage, not here.
+NOT_RATED_HERE_CYCLES = frozenset({"none", ""})
+
+
+class HistoryProblem(Exception):
+    """The subscription's history cannot be priced or rated as it stands (reported by the run)."""
+
+
+class Audience(StrEnum):
+    CUSTOMER = "customer"
+    RESELLER = "reseller"
+
+
+@dataclass
+class PricedHistory:
+    """The events of one subscription for one audience, and whether our cost was known throughout."""
+
+    events: list[SubscriptionEvent]
+    cost_known: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+def is_rated_here(subscription: Subscription) -> bool:
+    return bool(subscription.term_duration) and (subscription.billing_cycle or "") not in NOT_RATED_HERE_CYCLES
+
+
+def _term(value: str) -> Term:
+    try:
+        return Term(value)
+    except ValueError:
+        raise HistoryProblem(f"term {value or '(none)'} cannot be rated yet") from None
+
+
+def _cycle(value: str) -> BillingCycle:
+    try:
+        return BillingCycle(value)
+    except ValueError:
+        raise HistoryProblem(f"billing cycle {value or '(none)'} cannot be rated yet") from None
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+class _Prices:
+    """Locked prices of the entries, the catalog's known price where the ledger has none (cached per term)."""
+
+    def __init__(self, subscription: Subscription) -> None:
+        self.subscription = subscription
+        self._known: dict[dt.date, KnownPrice | None] = {}
+
+    def known(self, term_start: dt.date) -> KnownPrice | None:
+        if term_start not in self._known:
+            self._known[term_start] = known_price(subscription=self.subscription, at=_midnight(term_start))
+        return self._known[term_start]
+
+
+def priced_history(
+    subscription: Subscription,
+    entries: Sequence[LicenseLedgerEntry],
+    *,
+    audience: Audience,
+    reseller: Reseller | None = None,
+) -> PricedHistory:
+    """The subscription's events priced for `audience` (`reseller`: who buys at wholesale, for that audience)."""
+    prices = _Prices(subscription)
+    history = PricedHistory(events=[])
+    wholesale: dict[Decimal, Decimal] = {}
+    for entry in entries:
+        term_start = entry.term_start or (
+            subscription.effective_start_date.date() if subscription.effective_start_date else None
+        )
+        term_end = entry.term_end or subscription.commitment_end_date
+        if term_start is None or term_end is None:
+            raise HistoryProblem("the term's dates are unknown")
+        kind = EventKind(entry.kind)
+        unit_price, unit_cost, currency = entry.unit_price, entry.unit_cost, entry.currency
+        if kind in LEDGER_PRICE_SETTING_KINDS and (unit_price is None or unit_cost is None):
+            known = prices.known(term_start)
+            if known is not None:
+                unit_price = known.unit_price if unit_price is None else unit_price
+                unit_cost = known.unit_cost if unit_cost is None else unit_cost
+                currency = currency or known.currency
+        if kind in LEDGER_PRICE_SETTING_KINDS:
+            if audience is Audience.CUSTOMER and unit_price is None:
+                raise HistoryProblem(f"no known price ({entry.get_kind_display().lower()} on {term_start})")
+            if audience is Audience.RESELLER and unit_cost is None:
+                raise HistoryProblem(f"no known cost for the wholesale price ({entry.get_kind_display().lower()})")
+            if unit_cost is None:
+                history.cost_known = False
+        if audience is Audience.RESELLER and unit_cost is not None and reseller is not None:
+            if unit_cost not in wholesale:
+                wholesale[unit_cost] = wholesale_unit_price(
+                    reseller=reseller, subscription=subscription, unit_cost=unit_cost
+                )
+            unit_price = wholesale[unit_cost]
+        effective_at = entry.effective_at or entry.created_at
+        history.events.append(
+            SubscriptionEvent(
+                subscription_id=str(subscription.pk),
+                kind=kind,
+                effective_at=effective_at,
+                reference_id=entry.reference_id or f"ledger-{entry.pk}",
+                quantity_before=entry.quantity_before,
+                quantity_after=entry.quantity_after,
+                unit_price=unit_price if unit_price is not None else ZERO,
+                unit_cost=unit_cost if unit_cost is not None else ZERO,
+                term=_term(entry.term_duration or subscription.term_duration),
+                billing_cycle=_cycle(entry.billing_cycle or subscription.billing_cycle),
+                term_start=term_start,
+                term_end=term_end,
+                currency=currency or subscription.customer.marketplace.currency,
+            )
+        )
+    return history
