@@ -8,6 +8,23 @@ from datetime import UTC, datetime
 
 from bss.rules.windows import SeatBatch, refundable_quantity
 
+#: Partner Center's product id of the Azure plan: billed by usage, no licence quantity, no term.
+AZURE_PLAN_PRODUCT_ID = "DZH318Z0BPS6"
+
+
+def is_azure_plan(product_id: str, offer_id: str = "") -> bool:
+    """Whether a subscription of this product (or catalog offer id "product:sku:...") is an Azure plan."""
+    return (product_id or "").upper() == AZURE_PLAN_PRODUCT_ID or (offer_id or "").upper().startswith(
+        AZURE_PLAN_PRODUCT_ID
+    )
+
+
+AZURE_PLAN_NO_QUANTITY = (
+    "An Azure plan is billed by usage and has no licence quantity; manage its Azure subscriptions in the Azure "
+    "portal."
+)
+AZURE_PLAN_NO_RENEWAL = "An Azure plan has no term and does not renew."
+
 
 @dataclass(frozen=True)
 class QuantityBounds:
@@ -71,7 +88,7 @@ def quantity_decrease_check(
     if can_remove == 0:
         closed = f" The window for the last licences added closed on {_when(last_deadline)}." if last_deadline else ""
         problem = (
-            "Licences can be removed only within 7 days (168 hours) of being added; no licences of this "
+            "Only licences added in the last 7 days (168 hours) can be removed, and no licences of this "
             f"subscription can be removed now, so its quantity cannot go below {current_quantity}.{closed} "
             "Turn auto-renew off (or lower the renewal quantity) instead."
         )

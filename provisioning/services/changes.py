@@ -1,5 +1,9 @@
 """Subscription change requests: quantity, suspend / reactivate, auto-renew, cancel, each validated first and
 applied to the BSS record only once Partner Center confirms it.
+
+This is the one place the subscription rules are enforced (`bss.rules`): who may do what (customer user, reseller,
+provider staff with the tool's permission), the new-commerce 168-hour windows, the SKU's quantity bounds. The
+workspace pages and the API both call `subscription_change_request` and show its refusal.
 """
 
 from __future__ import annotations
@@ -10,10 +14,27 @@ from django.db import transaction
 from django.utils import timezone
 
 from bss.choices import SubscriptionStatus
-from bss.exceptions import ApplicationError
+from bss.exceptions import ApplicationError, PermissionDenied
 from bss.models import Subscription, User
+from bss.rules.permissions import (
+    RECONCILIATION_PUSH_PERMISSION,
+    STAFF_CHANGE_PERMISSION,
+    SubscriptionAction,
+    actor_facts,
+    subscription_action_refusal,
+)
+from bss.rules.quantities import (
+    AZURE_PLAN_NO_QUANTITY,
+    AZURE_PLAN_NO_RENEWAL,
+    NO_BOUNDS,
+    QuantityBounds,
+    is_azure_plan,
+    quantity_bounds_problem,
+)
+from bss.rules.windows import cancellation_allowed
 from bss.services import subscriptions as subscription_services
 from bss.services.audit import audit_record
+from catalog.models import Sku
 from provisioning.choices import CLAIMABLE_STATUSES, OperationKind
 from provisioning.inputs import ChangeBaseline
 from provisioning.models import ProvisioningOperation
@@ -22,6 +43,61 @@ from provisioning.services.lifecycle import enqueue
 
 class SubscriptionChangeRefused(ApplicationError):
     code = "subscription_change_refused"
+
+
+class SubscriptionChangeNotPermitted(PermissionDenied):
+    """The acting user may not make this change (403)."""
+
+    code = "subscription_change_not_permitted"
+
+
+class QuantityOutOfRange(SubscriptionChangeRefused):
+    code = "quantity_out_of_range"
+
+
+class WindowClosed(SubscriptionChangeRefused):
+    """A new-commerce window has closed: the change conflicts with the subscription's state now (409)."""
+
+    code = "window_closed"
+    http_status = 409
+
+
+def _action(
+    quantity: int | None, suspend: bool | None, auto_renew: bool | None, base_quantity: int
+) -> SubscriptionAction:
+    if quantity is not None:
+        return SubscriptionAction.DECREASE if quantity < base_quantity else SubscriptionAction.INCREASE
+    if suspend is not None:
+        return SubscriptionAction.SUSPEND if suspend else SubscriptionAction.REACTIVATE
+    if auto_renew is not None:
+        return SubscriptionAction.AUTO_RENEW
+    return SubscriptionAction.CANCEL
+
+
+def _permission_check(
+    actor: User | None, sub: Subscription, action: SubscriptionAction, staff_permission: str
+) -> None:
+    """Who may do what (`bss.rules.permissions`). A change without an acting user is the system's own."""
+    if actor is None:
+        return
+    refusal = subscription_action_refusal(
+        actor_facts(actor, staff_permission=staff_permission),
+        action,
+        customer_id=sub.customer_id,
+        reseller_id=sub.customer.reseller_id,
+    )
+    if refusal is not None:
+        raise SubscriptionChangeNotPermitted(refusal.message, code=refusal.code)
+
+
+def _sku_bounds(sub: Subscription) -> QuantityBounds:
+    """The SKU's quantity bounds from the catalog (the customer's market first); none known without the SKU."""
+    skus = Sku.objects.filter(
+        product__instance_id=sub.tenant.instance_id, product__product_id=sub.pc_product_id, sku_id=sub.pc_sku_id
+    )
+    market = sub.customer.marketplace.market if sub.customer.marketplace_id else ""
+    sku = (skus.filter(product__market=market).first() if market else None) or skus.order_by("pk").first()
+    return QuantityBounds.of_sku(sku.min_quantity, sku.max_quantity) if sku is not None else NO_BOUNDS
 
 
 def subscription_change_request(
@@ -33,6 +109,7 @@ def subscription_change_request(
     auto_renew: bool | None = None,
     cancel: bool = False,
     against: ChangeBaseline | None = None,
+    staff_permission: str = "",
 ) -> ProvisioningOperation:
     """Ask for one change of a subscription; it is applied to the BSS record only once Partner Center confirms.
 
@@ -41,6 +118,10 @@ def subscription_change_request(
 
     The change is judged against the BSS record, or against `against` (Partner Center's current values) when
     reconciliation pushes the BSS value to Partner Center: there the BSS already holds the target value.
+
+    `actor` is the acting user (None: the system itself). Provider staff need the permission of the tool they act
+    through: `staff_permission`, by default the storefront's and the API's (`STAFF_CHANGE_PERMISSION`), or the
+    reconciliation tool's for a push (`against` given).
     """
     chosen = [
         name
@@ -49,12 +130,17 @@ def subscription_change_request(
     ] + (["cancel"] if cancel else [])
     if len(chosen) != 1:
         raise SubscriptionChangeRefused("Choose exactly one change.", code="bad_request")
+    staff_permission = staff_permission or (
+        RECONCILIATION_PUSH_PERMISSION if against is not None else STAFF_CHANGE_PERMISSION
+    )
     with transaction.atomic():
         sub = (
             Subscription.objects.select_for_update(of=("self",))
-            .select_related("tenant__instance")
+            .select_related("tenant__instance", "customer__marketplace")
             .get(pk=subscription.pk)
         )
+        base_quantity = against.quantity if against is not None else sub.quantity
+        _permission_check(actor, sub, _action(quantity, suspend, auto_renew, base_quantity), staff_permission)
         if not sub.pc_subscription_id or not sub.tenant.pc_customer_id:
             raise SubscriptionChangeRefused("This subscription is not linked to Partner Center yet.")
         if ProvisioningOperation.objects.filter(subscription=sub, status__in=[*CLAIMABLE_STATUSES, "running"]).exists():
@@ -63,14 +149,17 @@ def subscription_change_request(
         base = against or ChangeBaseline(
             quantity=sub.quantity, status=sub.status, cancellation_allowed_until=sub.cancellation_allowed_until
         )
-        window_open = base.cancellation_allowed_until is None or now <= base.cancellation_allowed_until
+        window_open = cancellation_allowed(base.cancellation_allowed_until, now)
         deadline = (
             f" (the window closed on {base.cancellation_allowed_until:%Y-%m-%d %H:%M} UTC)"
             if base.cancellation_allowed_until
             else ""
         )
         payload: dict[str, Any]
+        azure_plan = is_azure_plan(sub.pc_product_id, sub.pc_offer_id)
         if quantity is not None:
+            if azure_plan:
+                raise SubscriptionChangeRefused(AZURE_PLAN_NO_QUANTITY, code="azure_plan_has_no_quantity")
             if base.status != SubscriptionStatus.ACTIVE:
                 raise SubscriptionChangeRefused(
                     f"The quantity of a {SubscriptionStatus(base.status).label.lower()} subscription cannot be changed."
@@ -79,16 +168,26 @@ def subscription_change_request(
                 raise SubscriptionChangeRefused("The quantity must be at least 1; cancel the subscription instead.")
             if quantity == base.quantity:
                 raise SubscriptionChangeRefused(f"The subscription already has {quantity} licences.")
-            if quantity < base.quantity:
-                refundable = (
-                    base.refundable_quantity if base.refundable_quantity is not None
-                    else subscription_services.subscription_refundable_quantity(subscription=sub, now=now)
+            bounds = _sku_bounds(sub)
+            problem = quantity_bounds_problem(quantity, bounds)
+            if problem:
+                raise QuantityOutOfRange(
+                    f"{sub.name}: {quantity} licences are not allowed. {problem}",
+                    extra={"min": bounds.minimum, "max": bounds.maximum, "quantity": quantity},
                 )
-                if base.quantity - quantity > refundable:
-                    raise SubscriptionChangeRefused(
-                        f"Only licences added in the last 7 days can be removed ({refundable} now); "
-                        f"the lowest possible quantity is {base.quantity - refundable}.",
-                        extra={"refundable": refundable},
+            if quantity < base.quantity:
+                check = subscription_services.subscription_decrease_check(
+                    subscription=sub,
+                    quantity=quantity,
+                    current_quantity=base.quantity,
+                    refundable=base.refundable_quantity,
+                    now=now,
+                )
+                if check.problem:
+                    raise WindowClosed(
+                        check.problem,
+                        code="quantity_decrease_refused",
+                        extra={"refundable": check.refundable, "lowest_quantity": check.lowest_quantity},
                     )
             kind, payload = OperationKind.CHANGE_QUANTITY, {"quantity": quantity, "reason": "change"}
         elif suspend is not None:
@@ -98,6 +197,8 @@ def subscription_change_request(
                 raise SubscriptionChangeRefused("Only a suspended subscription can be reactivated.")
             kind, payload = (OperationKind.SUSPEND if suspend else OperationKind.REACTIVATE), {}
         elif auto_renew is not None:
+            if azure_plan:
+                raise SubscriptionChangeRefused(AZURE_PLAN_NO_RENEWAL, code="azure_plan_does_not_renew")
             if base.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED):
                 raise SubscriptionChangeRefused("Auto-renew can be changed only on an active or suspended subscription")
             kind, payload = OperationKind.SET_AUTO_RENEW, {"auto_renew": bool(auto_renew)}
@@ -105,10 +206,10 @@ def subscription_change_request(
             if base.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED):
                 raise SubscriptionChangeRefused("This subscription cannot be cancelled.")
             if not window_open:
-                raise SubscriptionChangeRefused(
-                    "New-commerce subscriptions can be cancelled only within 7 days of purchase or renewal"
-                    + deadline
-                    + "; turn auto-renew off instead."
+                raise WindowClosed(
+                    "New-commerce subscriptions can be cancelled only within 7 days (168 hours) of purchase or "
+                    "renewal" + deadline + "; turn auto-renew off instead.",
+                    code="cancellation_window_closed",
                 )
             kind, payload = OperationKind.CANCEL, {}
         op = ProvisioningOperation.objects.create(
