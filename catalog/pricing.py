@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from catalog.choices import CYCLE_MONTHS, MarkupKind
+from bss.rules.cycles import months_per_billing_cycle
+from catalog.choices import MarkupKind
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -32,7 +33,8 @@ def round_money(value: Decimal) -> Decimal:
 
 
 def billing_period_months(billing_cycle: str) -> int:
-    return CYCLE_MONTHS.get(billing_cycle, 1)
+    """Months in one billing period (`bss.rules.cycles`, the one table)."""
+    return months_per_billing_cycle(billing_cycle)
 
 
 def sale_price(*, cost: Decimal, erp: Decimal, billing_cycle: str, markup: Markup | None) -> Decimal:
