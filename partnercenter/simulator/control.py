@@ -187,9 +187,10 @@ class ControlAPI:
             now = clock.now()
             first = now.date().replace(day=1)
             following = (first + dt.timedelta(days=32)).replace(day=1)
-            boundary = dt.datetime(following.year, following.month, 1, tzinfo=dt.UTC) + delay
+            # The previous month closes on this month's first (+ delay), or the current one on the next first.
+            boundary = dt.datetime(first.year, first.month, 1, tzinfo=dt.UTC) + delay
             if boundary <= now:
-                boundary = dt.datetime(following.year, following.month, 1, tzinfo=dt.UTC)
+                boundary = dt.datetime(following.year, following.month, 1, tzinfo=dt.UTC) + delay
             if boundary >= target:
                 break
             clock.set(boundary)

@@ -77,7 +77,8 @@ def row_values(row: LedgerRow, *, mode: str, tax_rate: Decimal) -> dict[str, Any
         "chargeStartDate": _day(row.charge_start), "chargeEndDate": _day(row.charge_end),
         "termAndBillingCycle": f"{TERM_TEXT.get(sub.term, sub.term)} commitment for {plan.lower()} billing",
         "effectiveUnitPrice": _num(eup), "unitType": "Licenses", "alternateId": sub.order_id[:12],
-        "billableQuantity": row.quantity, "billingFrequency": plan,
+        # Blank for one-time purchases and for unbilled lines (billing sheet §2.6).
+        "billableQuantity": row.quantity, "billingFrequency": plan if row.invoice_number else "",
         "pricingCurrency": sub.currency, "pcToBCExchangeRate": 1,
         "pcToBCExchangeRateDate": _day(row.order_date.date().replace(day=1)), "meterDescription": "",
         "reservationOrderId": "", "creditReasonCode": "", "subscriptionStartDate": _day(sub.term_start),

@@ -182,7 +182,7 @@ def test_unbilled_export_shows_todays_purchase_and_planted_drift(
 
     bought = [line for line in lines if line.subscription_id == subscription_id]
     assert [(line.charge_type, line.quantity) for line in bought] == [("new", Decimal(7))]
-    assert bought[0].invoice_number is None
+    assert bought[0].invoice_number is None and bought[0].billing_frequency is None  # blank while unbilled
     assert bought[0].subtotal == (bought[0].effective_unit_price or Decimal(0)) * 7
     assert planted[0]["subscriptionId"] in {line.subscription_id for line in lines}
 

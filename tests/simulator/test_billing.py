@@ -260,10 +260,19 @@ def test_default_seed_has_the_last_closed_period_and_exports_it(pc_sim: Simulato
 
 
 def _export_rows(sim: SimulatorHandle, invoice_id: str, headers: dict[str, str]) -> list[dict[str, Any]]:
+    return _exported(sim, headers, "billed", {"invoiceId": invoice_id})
+
+
+def _unbilled_rows(sim: SimulatorHandle, headers: dict[str, str], period: str) -> list[dict[str, Any]]:
+    return _exported(sim, headers, "unbilled", {"currencyCode": "USD", "billingPeriod": period, "attributeSet": "full"})
+
+
+def _exported(sim: SimulatorHandle, headers: dict[str, str], kind: str, body: dict[str, str]) -> list[dict[str, Any]]:
+    """Export, poll twice (running, then succeeded), read the manifest and every blob (plain requests)."""
     session = sim.session()
     root = f"{sim.base_url}/v1.0/reports/partners/billing"
-    location = session.post(f"{root}/reconciliation/billed/export", json={"invoiceId": invoice_id},
-                            headers=headers, timeout=10).headers["Location"]
+    location = session.post(f"{root}/reconciliation/{kind}/export", json=body, headers=headers,
+                            timeout=10).headers["Location"]
     session.get(location, headers=headers, timeout=10)
     done = session.get(location, headers=headers, timeout=10).json()
     manifest = session.get(done["resourceLocation@odata.navigationLink"], headers=headers, timeout=10).json()
@@ -291,3 +300,28 @@ def test_export_refuses_missing_parameters_and_fails_unknown_invoices(pc_sim: Si
     assert missing.json()["error"]["code"] == "BadRequest"
     assert failed["status"] == "failed" and failed["error"]["code"] == "5000"
     assert failed["@odata.type"] == "#microsoft.graph.partners.billing.failedOperation"
+
+
+def test_invoice_waits_for_the_delay_and_last_period_stays_unbilled_until_then(empty_sim: SimulatorHandle) -> None:
+    sim = empty_sim
+    sim.control.configure(billing_invoice_delay_days=6)
+    year = dt.datetime.now(dt.UTC).year + 1
+    sim.control.set_clock(f"{year}-06-18T10:00:00Z")
+    api = Api(sim, sim.partners.direct.tenant_id)
+    sub = _buy(api, api.new_customer_with_mca("delayedbill"), 3)
+    headers = {"Authorization": "Bearer " + sim.control.token(sim.partners.direct.tenant_id,
+                                                              audience="https://graph.microsoft.com")}
+
+    sim.control.advance(days=15)  # 3 July: June is over but not invoiced yet
+    early = api.get("/invoices").json()["items"]
+    unbilled = _unbilled_rows(sim, headers, "last")
+    sim.control.advance(days=5)  # 8 July
+    late = api.get("/invoices").json()["items"]
+
+    assert early == []
+    assert [(r["subscriptionId"], r["chargeType"], r["invoiceNumber"], r["billingFrequency"]) for r in unbilled] == [
+        (sub["id"], "new", "", "")]
+    assert [i["billingPeriodStartDate"][:10] for i in late] == [f"{year}-06-01"]
+    assert late[0]["invoiceDate"].startswith(f"{year}-07-07")
+    assert _unbilled_rows(sim, headers, "last") == []
+
