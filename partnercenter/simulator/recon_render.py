@@ -61,7 +61,8 @@ def row_values(row: LedgerRow, *, mode: str, tax_rate: Decimal) -> dict[str, Any
     tax = (amount * tax_rate).quantize(CENT, ROUND_HALF_UP)
     adjustments = []
     if sub.promotion_id:
-        adjustments.append(f"{(sub.discount * 100).normalize()}% promotion discount")
+        # Microsoft's style: "15.0% Partner earned credit for services managed"
+        adjustments.append(f"{(sub.discount * 100).quantize(Decimal('0.1'))}% promotion discount")
     plan = FREQUENCY_TEXT.get(sub.billing_plan, "")
     return {
         "partnerId": sub.partner_tenant_id, "customerId": sub.customer_id, "customerName": sub.customer_name,

@@ -267,3 +267,14 @@ def test_recon_line_keys_in_file_casing_parse_the_same() -> None:
     assert a == b
     assert a.total_for_customer == Decimal("112.80") and a.unit_price == Decimal("10.08")
     assert a.product_qualifiers == ("Trial",) and a.extra == {"newColumn": "x"}
+
+
+def test_throttled_operation_poll_is_retried_by_the_shared_transport(
+    client: PartnerCenterClient, sim: SimulatorHandle, sleep: RecordingSleep
+) -> None:
+    invoice = latest_invoice(client)
+    sim.control.inject_fault("429", path="/v1.0/reports/partners/billing/operations/*", retryAfter=2)
+
+    lines = list(client.reconciliation.billed_line_items(invoice.id))
+
+    assert lines and 2.0 in sleep.calls

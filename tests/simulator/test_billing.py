@@ -325,3 +325,19 @@ def test_invoice_waits_for_the_delay_and_last_period_stays_unbilled_until_then(e
     assert late[0]["invoiceDate"].startswith(f"{year}-07-07")
     assert _unbilled_rows(sim, headers, "last") == []
 
+
+
+def test_planted_promotion_and_price_change_the_open_lines(pc_sim: SimulatorHandle) -> None:
+    sub_id = pc_sim.control.seeded["sub_business_basic_new"]  # bought today: its `new` line is still open
+    before = [line for line in pc_sim.control.billing_lines() if line["subscriptionId"] == sub_id]
+
+    promoted = pc_sim.control.plant_drift("promotion", subscriptionId=sub_id, promotionId="39NFJQT1PGVJ:0045:X",
+                                          discountPercent=20)
+    repriced = pc_sim.control.plant_drift("price", subscriptionId=sub_id, unitPrice="50")
+
+    assert [line["chargeType"] for line in before] == ["new"] and before[0]["invoiceNumber"] == ""
+    assert promoted[0]["promotionId"] == "39NFJQT1PGVJ:0045:X"
+    assert promoted[0]["priceAdjustmentDescription"] == '["20.0% promotion discount"]'
+    assert promoted[0]["effectiveUnitPrice"] == pytest.approx(before[0]["unitPrice"] * 0.8)
+    assert repriced[0]["unitPrice"] == 50 and repriced[0]["effectiveUnitPrice"] == 40
+    assert repriced[0]["subtotal"] == 40 * before[0]["quantity"]
