@@ -185,10 +185,19 @@ class BillingAPI:
         job = self.sim.exports.jobs.get(job_id.lower())
         return job if job is not None and job.partner_tenant_id == caller.partner.tenant_id else None
 
+    def _gone(self, job: ExportJob, request: Request) -> Response | None:
+        hours = float(self.state.config.billing_link_hours or 0)
+        if hours and self.state.clock.now() >= job.created + dt.timedelta(hours=hours):
+            return graph_error(410, "Gone", "The export has expired. Submit a new request.", request)
+        return None
+
     def _operation(self, request: Request, caller: Caller, graph_root: str, job_id: str) -> Response:
         job = self._job(caller, job_id)
         if job is None:
             return graph_error(404, "ResourceNotFound", f"Operation {job_id} not found.", request)
+        gone = self._gone(job, request)
+        if gone is not None:
+            return gone
         config = self.state.config
         now = self.state.clock.now()
         manifest_id = job.manifest_id or self.state.ids.guid()
@@ -219,6 +228,9 @@ class BillingAPI:
         job = self._job(caller, job_id) if job_id else None
         if job is None:
             return graph_error(404, "ResourceNotFound", f"Manifest {manifest_id} not found.", request)
+        gone = self._gone(job, request)
+        if gone is not None:
+            return gone
         root = f"{request.host_url.rstrip('/')}{BLOB_PREFIX}{job.root_path}"
         return json_response(200, {
             "id": job.manifest_id, "schemaVersion": "1", "dataFormat": "compressedJSON",

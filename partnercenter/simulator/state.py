@@ -140,6 +140,9 @@ class Config:
     """Line items per ``part-*.json.gz`` blob."""
     billing_sas_hours: float = 12.0
     """Validity of a manifest's SAS token (simulated time)."""
+    billing_link_hours: float = 0.0
+    """If set, operation and manifest links answer 410 Gone this many (simulated) hours after the export was
+    requested (the 2022 beta's documented behaviour; 0 = never)."""
     billing_key_casing: str = "camel"
     """Keys of blob rows: ``camel`` (API names, ``totalForCustomer``) or ``pascal`` (file columns)."""
 

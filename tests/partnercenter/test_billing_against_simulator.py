@@ -278,3 +278,13 @@ def test_throttled_operation_poll_is_retried_by_the_shared_transport(
     lines = list(client.reconciliation.billed_line_items(invoice.id))
 
     assert lines and 2.0 in sleep.calls
+
+
+def test_gone_operation_link_is_an_expired_export(client: PartnerCenterClient, sim: SimulatorHandle) -> None:
+    sim.control.configure(billing_link_hours=1)
+    operation_url = client.reconciliation.export_billed(latest_invoice(client).id)
+    sim.control.advance(hours=2)
+
+    with pytest.raises(ExportExpiredError) as expired:
+        client.reconciliation.wait(operation_url)
+    assert expired.value.http_status == 410
