@@ -3,7 +3,8 @@
 - `orders`: order intake (`order_place`), the storefront's checks, the initial admin credentials.
 - `changes`: `subscription_change_request`.
 - `engine` (claim, lease, run), `attempts` (record a try and its outcome), `lifecycle` (status, queue, fail, retry),
-  `sweep` (the periodic sweep of due steps), `effects` (what a confirmed step applies to the BSS).
+  `sweep` (the periodic sweep of due steps). What each step asks Partner Center and applies to the BSS is in
+  `provisioning.pipeline`, one module per kind.
 
 The two writes the doors (storefront, API) call are re-exported here.
 """

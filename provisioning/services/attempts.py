@@ -13,10 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from partnercenter import errors as pc_errors
-from provisioning import pipeline
 from provisioning.choices import WRITE_KINDS, AttemptOutcome, OperationStatus
 from provisioning.models import ProvisioningAttempt, ProvisioningOperation
-from provisioning.services.effects import apply_success
+from provisioning.pipeline.base import Outcome
+from provisioning.pipeline.registry import STEPS
 from provisioning.services.lifecycle import (
     enqueue,
     is_retryable,
@@ -149,7 +149,7 @@ def _pc_message(exc: pc_errors.PartnerCenterError) -> str:
 def record_outcome(
     op: ProvisioningOperation,
     worker: str,
-    outcome: pipeline.Outcome,
+    outcome: Outcome,
     started_at: datetime,
     started: float,
     calls: Sequence[dict[str, Any]],
@@ -198,7 +198,9 @@ def record_outcome(
                 "updated_at",
             ]
         )
-        apply_success(current, outcome)
+        apply = STEPS[current.kind].apply
+        if apply is not None:
+            apply(current, outcome)  # the step's business effect, in this transaction
         for following in current.dependents.filter(status=OperationStatus.PENDING):
             enqueue(following.pk)
         if current.order_id is not None:

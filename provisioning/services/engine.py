@@ -4,7 +4,7 @@ records the attempt and its outcome.
 Reliability: every operation row is created in the transaction that creates its business change, with its
 MS-RequestId; it is enqueued only after that transaction commits; a worker claims it with a lease (so two workers
 never run it at once, and a dead worker's step is taken over once the lease expires); each try is an attempt row;
-a timeout on a write leaves it UNKNOWN until a read-back (`pipeline.SETTLERS`) settles it.
+a timeout on a write leaves it UNKNOWN until a read-back (the step's settler, `provisioning.pipeline`) settles it.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from bss.choices import OrderStatus
 from bss.partner_center import get_client
 from bss.services import orders as order_services
 from partnercenter import errors as pc_errors
-from provisioning import pipeline
 from provisioning.choices import CLAIMABLE_STATUSES, WRITE_KINDS, AttemptOutcome, OperationStatus
 from provisioning.models import ProvisioningOperation
+from provisioning.pipeline.base import PermanentFailure, recording_calls
+from provisioning.pipeline.registry import STEPS
 from provisioning.services.attempts import record_attempt, record_error, record_outcome
 from provisioning.services.lifecycle import OperationNotRetryable, operation_fail, set_status
 
@@ -80,17 +81,18 @@ def operation_execute(*, operation_id: int, worker: str = "") -> ProvisioningOpe
     if claimed is None:
         return ProvisioningOperation.objects.get(pk=operation_id)
     op, previous = claimed
-    settling = previous == OperationStatus.UNKNOWN and op.kind in pipeline.SETTLERS
-    handler = pipeline.SETTLERS[op.kind] if settling else pipeline.EXECUTORS[op.kind]
+    step = STEPS[op.kind]
+    settling = previous == OperationStatus.UNKNOWN and step.settle is not None
+    handler = step.settle if settling and step.settle is not None else step.execute
     started_at = timezone.now()
     started = time.monotonic()
-    with pipeline.recording_calls() as calls:
+    with recording_calls() as calls:
         try:
             client = get_client(op.instance)
             outcome = handler(client, op)
         except pc_errors.PartnerCenterError as exc:
             return record_error(op, worker, exc, started_at, started, calls, settling)
-        except pipeline.PermanentFailure as exc:
+        except PermanentFailure as exc:
             record_attempt(
                 op,
                 worker,

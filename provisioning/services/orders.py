@@ -34,10 +34,10 @@ from bss.services import orders as order_services
 from bss.services.accounts import customer_create, tenant_create
 from bss.services.audit import audit_record
 from partnercenter import errors as pc_errors
-from provisioning import pipeline
 from provisioning.choices import OperationKind, OperationStatus
 from provisioning.inputs import ExistingTenantInput, MCAAcceptanceInput, NewCustomerInput, OrderLineInput
 from provisioning.models import InitialAdminCredentials, ProvisioningOperation
+from provisioning.pipeline.base import GUID_RE
 from provisioning.services.engine import operation_execute
 from provisioning.services.lifecycle import enqueue
 
@@ -206,7 +206,7 @@ def _order_place_atomic(
                 customer=customer,
                 instance=instance,
                 default_domain=ref,
-                pc_customer_id=ref if pipeline.GUID_RE.match(ref) else None,
+                pc_customer_id=ref if GUID_RE.match(ref) else None,
                 relationship_status=RelationshipStatus.AWAITING_ACCEPTANCE,
             )
         else:

@@ -1,0 +1,23 @@
+"""Every kind of operation and its step (executor, settler, effect)."""
+
+from __future__ import annotations
+
+from provisioning.choices import OperationKind
+from provisioning.pipeline import agreement, auto_renew, cancel, cart, customer, partner_order, quantity, relationship
+from provisioning.pipeline import status as subscription_status
+from provisioning.pipeline.base import Step
+
+STEPS: dict[str, Step] = {
+    OperationKind.CREATE_CUSTOMER: customer.STEP,
+    OperationKind.AWAIT_RELATIONSHIP: relationship.STEP,
+    OperationKind.CONFIRM_AGREEMENT: agreement.STEP,
+    OperationKind.CREATE_CART: cart.CREATE_CART,
+    OperationKind.CHECKOUT: cart.CHECKOUT,
+    OperationKind.AWAIT_ORDER: partner_order.AWAIT_ORDER,
+    OperationKind.RECORD_SUBSCRIPTIONS: partner_order.RECORD_SUBSCRIPTIONS,
+    OperationKind.CHANGE_QUANTITY: quantity.STEP,
+    OperationKind.SUSPEND: subscription_status.SUSPEND,
+    OperationKind.REACTIVATE: subscription_status.REACTIVATE,
+    OperationKind.SET_AUTO_RENEW: auto_renew.STEP,
+    OperationKind.CANCEL: cancel.STEP,
+}
