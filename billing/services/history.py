@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from billing.rating import BillingCycle, EventKind, SubscriptionEvent, Term
+from billing.rating import BillingCycle, EventKind, SubscriptionEvent, Term, term_end_for
 from billing.services.prices import KnownPrice, known_price, wholesale_unit_price
 from bss.choices import LEDGER_PRICE_SETTING_KINDS
 from bss.models import LicenseLedgerEntry, Reseller, Subscription
@@ -23,6 +23,7 @@ from bss.models import LicenseLedgerEntry, Reseller, Subscription
 ZERO = Decimal(0)
 #: Subscriptions without a term or a licence billing cycle (Azure plan, usage) are billed from usage, not here.
 NOT_RATED_HERE_CYCLES = frozenset({"none", ""})
+_TERM_OPENING = frozenset({EventKind.PURCHASE, EventKind.RENEW, EventKind.CONVERT})
 
 
 class HistoryProblem(Exception):
@@ -135,4 +136,52 @@ def priced_history(
                 currency=currency or subscription.customer.marketplace.currency,
             )
         )
+    _add_confirmed_renewals(subscription, history, prices, audience, reseller)
     return history
+
+
+def _add_confirmed_renewals(
+    subscription: Subscription,
+    history: PricedHistory,
+    prices: _Prices,
+    audience: Audience,
+    reseller: Reseller | None,
+) -> None:
+    """Renewals Partner Center confirmed (the subscription's commitment end moved past the ledger's last term) that
+    no ledger entry records: each next term starts the day after the last one ends, at the catalog's price then
+    (a price change reaches a subscription at renewal), else at the last term's locked price."""
+    events = history.events
+    if not events or any(e.kind is EventKind.CANCEL for e in events) or subscription.commitment_end_date is None:
+        return
+    opening = [e for e in events if (e.kind in _TERM_OPENING and e.quantity_before == 0) or e.kind is EventKind.RENEW]
+    last = max(opening, key=lambda e: e.term_end, default=None)
+    if last is None:
+        return
+    while last.term_end < subscription.commitment_end_date:
+        start = last.term_end + dt.timedelta(days=1)
+        known = prices.known(start)
+        unit_price, unit_cost = last.unit_price, last.unit_cost
+        if known is not None:
+            unit_cost = known.unit_cost
+            unit_price = known.unit_price
+            if audience is Audience.RESELLER and reseller is not None:
+                unit_price = wholesale_unit_price(reseller=reseller, subscription=subscription, unit_cost=unit_cost)
+        before = [e for e in events if e.effective_at < _midnight(start)]
+        quantity = max(before, key=lambda e: e.effective_at).quantity_after if before else last.quantity_after
+        last = SubscriptionEvent(
+            subscription_id=last.subscription_id,
+            kind=EventKind.RENEW,
+            effective_at=_midnight(start),
+            reference_id=f"renewal-{subscription.pk}-{start.isoformat()}",
+            quantity_before=quantity,
+            quantity_after=quantity,
+            unit_price=unit_price,
+            unit_cost=unit_cost,
+            term=last.term,
+            billing_cycle=_cycle(subscription.billing_cycle),
+            term_start=start,
+            term_end=term_end_for(start, last.term),
+            currency=last.currency,
+        )
+        events.append(last)
+    events.sort(key=lambda e: e.effective_at)
