@@ -43,6 +43,10 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    #: Read and compared, nothing applied: it would discontinue or reprice more of the catalog than the settings
+    #: allow without a person's confirmation (``catalog.services.catalog_run_confirm`` / ``catalog_run_discard``).
+    AWAITING_CONFIRMATION = "awaiting", "Awaiting confirmation"
+    DISCARDED = "discarded", "Discarded"
 
 
 class RunStage(models.TextChoices):

@@ -52,6 +52,18 @@ class CatalogSyncRun(TimestampedModel):
     discontinued_count = models.PositiveIntegerField(default=0)
     repriced_count = models.PositiveIntegerField(default=0)
     prices_written = models.PositiveIntegerField(default=0)
+    file_encoding = models.CharField(max_length=16, blank=True,
+                                     help_text="Encoding the uploaded file was read in (stored as UTF-8)")
+    # The size of the catalog the run was compared with, and what a run held for confirmation read (so that the
+    # confirmation applies exactly that, without reading again: its price rows are HeldPrice rows).
+    catalog_products = models.PositiveIntegerField(default=0, help_text="Active products before the run")
+    catalog_prices = models.PositiveIntegerField(default=0, help_text="Current prices before the run")
+    discontinued_products = models.PositiveIntegerField(default=0, help_text="Whole products among the discontinued")
+    held_catalog = models.JSONField(null=True, blank=True, editable=False,
+                                    help_text="Products, SKUs and availabilities a held sync read from Partner Center")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", help_text="Who applied or discarded the held run")
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -66,7 +78,45 @@ class CatalogSyncRun(TimestampedModel):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)
+        return self.status in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.DISCARDED)
+
+    @property
+    def is_awaiting_confirmation(self) -> bool:
+        return self.status == RunStatus.AWAITING_CONFIRMATION
+
+    @property
+    def is_active(self) -> bool:
+        """Queued or running (the page follows its progress)."""
+        return self.status in (RunStatus.PENDING, RunStatus.RUNNING)
+
+
+class HeldPrice(models.Model):
+    """A staged price-sheet row of a run held for confirmation (``catalog.pricesheet.staging.TYPED_COLUMNS``).
+
+    Written from the staging table when the run is held, read back into it when the run is confirmed, deleted when
+    the run is applied or discarded.
+    """
+
+    run = models.ForeignKey(CatalogSyncRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    line_no = models.BigIntegerField()
+    product_code = models.TextField()
+    sku_code = models.TextField()
+    product_title = models.TextField()
+    sku_title = models.TextField()
+    publisher = models.TextField()
+    sku_description = models.TextField()
+    term_duration = models.TextField()
+    billing_cycle = models.TextField()
+    currency = models.TextField()
+    unit_price = models.DecimalField(max_digits=20, decimal_places=6)
+    erp_price = models.DecimalField(max_digits=20, decimal_places=6)
+    tier_min = models.DecimalField(max_digits=20, decimal_places=6, null=True)
+    tier_max = models.DecimalField(max_digits=20, decimal_places=6, null=True)
+    effective_start = models.DateTimeField()
+    effective_end = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.product_code}:{self.sku_code} of run {self.run_id}"
 
 
 class Product(TimestampedModel):

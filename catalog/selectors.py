@@ -141,7 +141,7 @@ def sku_list_for_marketplace(marketplace: Marketplace) -> QuerySet[Sku]:
 
 
 def run_list(*, instance: PartnerCenterInstance | None = None, limit: int = 50) -> list[CatalogSyncRun]:
-    runs = CatalogSyncRun.objects.select_related("instance", "requested_by")
+    runs = CatalogSyncRun.objects.select_related("instance", "requested_by").defer("held_catalog")
     if instance is not None:
         runs = runs.filter(instance=instance)
     return list(runs[:limit])

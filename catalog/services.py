@@ -7,7 +7,6 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -21,7 +20,9 @@ from django.utils import timezone
 from bss.exceptions import ApplicationError
 from bss.models import Marketplace, PartnerCenterInstance, User
 from bss.services.audit import audit_record
+from catalog import confirmation
 from catalog.choices import ChangeKind, Lifecycle, MarkupKind, RunSource, RunStage, RunStatus, family_for_title
+from catalog.confirmation import ApiCatalog
 from catalog.models import (
     Availability,
     CatalogChange,
@@ -34,7 +35,9 @@ from catalog.models import (
     Sku,
 )
 from catalog.pricesheet import diff, firstload
+from catalog.pricesheet.format import SheetFormatError
 from catalog.pricesheet.staging import PriceSheetError, Stager, tune_for_bulk
+from catalog.pricesheet.upload import ENCODING_LABELS, detect_encoding, store_as_utf8
 from catalog.pricing import Markup, markup_refusal
 from partnercenter import errors as pc_errors
 
@@ -106,23 +109,28 @@ def pricesheet_import_request(
 ) -> CatalogSyncRun:
     """Store an uploaded price list (the CSV Microsoft publishes) under MEDIA_ROOT and queue its import.
 
-    The worker reads the stored file and deletes it when the run ends. Refused (``catalog_run_active``) while
-    another run of the same instance+market is queued or running.
+    The file is stored as UTF-8: read as UTF-8 (with or without BOM), UTF-16 (by its BOM) or else Windows-1252
+    (``run.file_encoding`` says which). The worker reads the stored file and deletes it when the run ends. Refused
+    (``catalog_file_unreadable``) when the file is not text, and (``catalog_run_active``) while another run of the
+    same instance+market is queued or running.
     """
     market = _check_market(instance, market)
+    try:
+        encoding = detect_encoding(upload)
+    except SheetFormatError as exc:
+        raise ApplicationError(exc.message, code="catalog_file_unreadable") from None
     PartnerCenterInstance.objects.select_for_update(of=("self",)).filter(pk=instance.pk).first()
     _check_no_active_run(instance, market)
     folder = Path(settings.MEDIA_ROOT) / "catalog_imports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.csv"
-    with open(path, "wb") as out:
-        for chunk in iter(lambda: upload.read(1024 * 1024), b""):
-            out.write(chunk)
+    store_as_utf8(upload, path, encoding)
     run = CatalogSyncRun.objects.create(instance=instance, market=market, source=RunSource.FILE,
                                         file_name=file_name[:255], file_path=str(path),
+                                        file_encoding=ENCODING_LABELS[encoding],
                                         requested_by=actor if actor and actor.pk else None)
-    audit_record(actor=actor, action="catalog.import_requested", obj=run, after={"market": market,
-                                                                                   "file": file_name})
+    audit_record(actor=actor, action="catalog.import_requested", obj=run,
+                 after={"market": market, "file": file_name, "encoding": run.file_encoding})
     _enqueue(run)
     return run
 
@@ -147,14 +155,57 @@ def catalog_sync_run(*, instance: PartnerCenterInstance, market: str, actor: Use
     return catalog_run_execute(run_id=run.pk)
 
 
+def _held_run(run: CatalogSyncRun, verb: str) -> CatalogSyncRun:
+    run = CatalogSyncRun.objects.select_for_update(of=("self",)).select_related("instance").get(pk=run.pk)
+    if run.status != RunStatus.AWAITING_CONFIRMATION:
+        raise ApplicationError(f"Run #{run.pk} is {run.get_status_display().lower()}: there is nothing to {verb}.",
+                               code="catalog_run_not_held")
+    return run
+
+
+@transaction.atomic
+def catalog_run_confirm(*, run: CatalogSyncRun, actor: User | None) -> CatalogSyncRun:
+    """Apply a run held for confirmation: exactly what it read (nothing is read again), queued for the worker.
+
+    Refused (``catalog_run_not_held``) unless it awaits confirmation, (``catalog_run_stale``) when a later run of
+    the instance+market has been applied since (its comparison no longer holds), and (``catalog_run_active``)
+    while another run is queued or running.
+    """
+    run = _held_run(run, "apply")
+    PartnerCenterInstance.objects.select_for_update(of=("self",)).filter(pk=run.instance_id).first()
+    later = CatalogSyncRun.objects.filter(instance_id=run.instance_id, market=run.market,
+                                          status=RunStatus.SUCCEEDED, finished_at__gt=run.finished_at)
+    if later.exists():
+        raise ApplicationError(f"A later run of {run.instance.name} / {run.market} has been applied since run "
+                               f"#{run.pk} was read; discard it and start a new one.", code="catalog_run_stale")
+    _check_no_active_run(run.instance, run.market)
+    run.status, run.stage = RunStatus.PENDING, RunStage.QUEUED
+    run.decided_by = actor if actor and actor.pk else None
+    run.decided_at = timezone.now()
+    run.save(update_fields=["status", "stage", "decided_by", "decided_at", "updated_at"])
+    audit_record(actor=actor, action="catalog.run_confirmed", obj=run,
+                 after={"discontinued": run.discontinued_count, "discontinued_products": run.discontinued_products,
+                        "catalog_products": run.catalog_products, "repriced": run.repriced_count,
+                        "catalog_prices": run.catalog_prices, "added": run.added_count})
+    _enqueue(run)
+    return run
+
+
+@transaction.atomic
+def catalog_run_discard(*, run: CatalogSyncRun, actor: User | None) -> CatalogSyncRun:
+    """Drop a run held for confirmation: nothing of it is applied."""
+    run = _held_run(run, "discard")
+    confirmation.release(run)
+    run.status = RunStatus.DISCARDED
+    run.decided_by = actor if actor and actor.pk else None
+    run.decided_at = timezone.now()
+    run.save(update_fields=["status", "held_catalog", "decided_by", "decided_at", "updated_at"])
+    audit_record(actor=actor, action="catalog.run_discarded", obj=run,
+                 after={"discontinued": run.discontinued_count, "repriced": run.repriced_count})
+    return run
+
+
 # --- run execution -------------------------------------------------------------------------------------
-
-
-@dataclass
-class ApiCatalog:
-    products: dict[str, Any] = field(default_factory=dict)  # product id -> partnercenter.types.Product
-    skus: dict[tuple[str, str], Any] = field(default_factory=dict)
-    availabilities: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
 
 
 def _read_api_catalog(client: Any, market: str) -> ApiCatalog:
@@ -204,8 +255,9 @@ def catalog_run_execute(*, run_id: int, allow_shortcut: bool = True) -> CatalogS
     A failed run records why and applies nothing. Idempotent: a finished run is returned as it is.
     """
     run = CatalogSyncRun.objects.select_related("instance").get(pk=run_id)
-    if run.is_finished or run.status == RunStatus.RUNNING:
+    if run.status != RunStatus.PENDING:  # finished, running, or awaiting confirmation
         return run
+    confirmed = run.decided_at is not None  # held, then confirmed: apply what it read then
     run.status = RunStatus.RUNNING
     run.started_at = timezone.now()
     run.save(update_fields=["status", "started_at", "updated_at"])
@@ -214,7 +266,12 @@ def catalog_run_execute(*, run_id: int, allow_shortcut: bool = True) -> CatalogS
     previous = _last_applied(run)
     shortcut = direct = False
     try:
-        if run.source == RunSource.PARTNER_CENTER:
+        if confirmed:
+            _set_progress(run, stage=RunStage.APPLYING, db=True)
+            api_data = confirmation.held_api_catalog(run)
+            with transaction.atomic():
+                stager.load_held(run.pk)
+        elif run.source == RunSource.PARTNER_CENTER:
             from bss.partner_center import get_client
 
             client = get_client(run.instance)
@@ -233,12 +290,14 @@ def catalog_run_execute(*, run_id: int, allow_shortcut: bool = True) -> CatalogS
                 if not direct:
                     with transaction.atomic():
                         stager.load_csv(run.file_path)
-        shortcut = bool(allow_shortcut and previous is not None and previous.content_digest == run.content_digest)
+        shortcut = bool(not confirmed and allow_shortcut and previous is not None
+                        and previous.content_digest == run.content_digest)
         if not direct:
             _set_progress(run, stage=RunStage.APPLYING, rows=stager.rows_read or previous_rows(previous, shortcut),
                           db=True)
         with transaction.atomic():
-            _apply(run, api_data=api_data, previous=previous, shortcut=shortcut, direct=direct, stager=stager)
+            _apply(run, api_data=api_data, previous=previous, shortcut=shortcut, direct=direct, stager=stager,
+                   confirmed=confirmed)
     except (PriceSheetError, ApplicationError, pc_errors.PartnerCenterError, OSError) as exc:
         return _fail(run, _describe(exc))
     except Exception as exc:
@@ -269,7 +328,8 @@ def _fail(run: CatalogSyncRun, message: str) -> CatalogSyncRun:
         run.status = RunStatus.FAILED
         run.error = message
         run.finished_at = timezone.now()
-        run.save(update_fields=["status", "error", "finished_at", "updated_at", "content_digest"])
+        confirmation.release(run)
+        run.save(update_fields=["status", "error", "finished_at", "updated_at", "content_digest", "held_catalog"])
         audit_record(actor=run.requested_by, action="catalog.run_failed", obj=run, after={"error": message},
                      actor_label="" if run.requested_by else "catalog sync")
     _set_progress(run)
@@ -277,18 +337,19 @@ def _fail(run: CatalogSyncRun, message: str) -> CatalogSyncRun:
 
 
 def _apply(run: CatalogSyncRun, *, api_data: ApiCatalog | None, previous: CatalogSyncRun | None,
-           shortcut: bool, direct: bool = False, stager: Stager | None = None) -> None:
+           shortcut: bool, direct: bool = False, stager: Stager | None = None, confirmed: bool = False) -> None:
     """Apply the run in the caller's transaction.
 
     ``direct``: a price-list file into an empty catalog, loaded here by ``pricesheet.firstload`` (no staging); it
     falls back to staging + diff when the catalog is no longer empty under the lock or the sheet repeats a key.
+
+    A run that would discontinue or reprice more of the catalog than ``catalog.confirmation`` allows is computed
+    under a savepoint, rolled back and held (status awaiting confirmation, counts set) unless ``confirmed``.
     """
     # One writer per instance at a time.
     PartnerCenterInstance.objects.select_for_update(of=("self",)).get(pk=run.instance_id)
     tune_for_bulk()
     now = timezone.now().replace(microsecond=0)
-    if api_data is not None:
-        _apply_api_catalog(run, api_data, now)
     if direct:
         written = None
         if firstload.is_first_import(run):
@@ -301,6 +362,13 @@ def _apply(run: CatalogSyncRun, *, api_data: ApiCatalog | None, previous: Catalo
         else:
             run.prices_written = written
         _set_progress(run, stage=RunStage.APPLYING)
+    # An identical price-list file changes nothing; an empty catalog (the direct load) has nothing to lose.
+    savepoint = None
+    if not confirmed and not direct and not (shortcut and api_data is None) and stager is not None:
+        run.catalog_products, run.catalog_prices = confirmation.catalog_size(run)
+        savepoint = transaction.savepoint()
+    if api_data is not None:
+        _apply_api_catalog(run, api_data, now)
     if shortcut and previous is not None:
         run.shortcut = True
         diff.carry_forward_seen(run, previous, now)
@@ -317,6 +385,25 @@ def _apply(run: CatalogSyncRun, *, api_data: ApiCatalog | None, previous: Catalo
     run.added_count = counts[ChangeKind.ADDED]
     run.discontinued_count = counts[ChangeKind.DISCONTINUED]
     run.repriced_count = counts[ChangeKind.REPRICED]
+    run.discontinued_products = CatalogChange.objects.filter(run=run, kind=ChangeKind.DISCONTINUED,
+                                                             sku__isnull=True).count()
+    if savepoint is not None:
+        if confirmation.limits_exceeded(run):
+            assert stager is not None
+            transaction.savepoint_rollback(savepoint)
+            confirmation.hold(run, api_data=api_data, stager=stager, now=timezone.now())
+            audit_record(actor=run.requested_by, action="catalog.run_held", obj=run,
+                         after={"added": run.added_count, "discontinued": run.discontinued_count,
+                                "discontinued_products": run.discontinued_products,
+                                "catalog_products": run.catalog_products, "repriced": run.repriced_count,
+                                "catalog_prices": run.catalog_prices},
+                         actor_label="" if run.requested_by else "catalog sync")
+            _set_progress(run)
+            return
+        transaction.savepoint_commit(savepoint)
+    if confirmed:
+        confirmation.release(run)
+        run.error = ""
     _auto_publish(run, now)
     run.status = RunStatus.SUCCEEDED
     run.stage = RunStage.DONE

@@ -275,6 +275,11 @@ RENEWAL_REMINDER_DAYS = env_int("RENEWAL_REMINDER_DAYS", 30)
 # --- Catalog ------------------------------------------------------------------------------------------------
 # Day of the month the monthly catalog sync runs (Microsoft publishes its price list on the 1st).
 CATALOG_SYNC_DAY = env_int("CATALOG_SYNC_DAY", 2)
+# A sync or price-list import that would discontinue more than this share of the instance+market's active products,
+# or reprice more than this share of its current prices, is held until someone confirms it in the back office (a
+# truncated price list would otherwise discontinue most of the catalog).
+CATALOG_CONFIRM_DISCONTINUED_SHARE = float(env_str("CATALOG_CONFIRM_DISCONTINUED_SHARE", "0.10"))
+CATALOG_CONFIRM_REPRICED_SHARE = float(env_str("CATALOG_CONFIRM_REPRICED_SHARE", "0.25"))
 
 # --- Provisioning, reconciliation, tier-2 (every knob readable from the environment) ---------------------------
 # A worker's claim on a provisioning step; past it the step is read back ("unknown") and another worker takes it.

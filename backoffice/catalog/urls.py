@@ -13,6 +13,8 @@ urlpatterns = [
     path("runs/import/", views.pricesheet_upload, name="pricesheet_upload"),
     path("runs/<int:run_id>/", views.run_detail, name="run_detail"),
     path("runs/<int:run_id>/progress.json", views.run_progress, name="run_progress"),
+    path("runs/<int:run_id>/confirm/", views.run_confirm, name="run_confirm"),
+    path("runs/<int:run_id>/discard/", views.run_discard, name="run_discard"),
     path("products/<int:product_id>/", views.product_detail, name="product_detail"),
     # Published catalog: what each marketplace sells and at what price.
     path("marketplaces/", views.marketplace_list, name="marketplaces"),

@@ -59,7 +59,7 @@ def _error_text(form: Any) -> str:
 def _runs_context(request: HttpRequest, **forms: Any) -> dict[str, Any]:
     runs = selectors.run_list(limit=50)
     for run in runs:
-        if not run.is_finished:  # the worker reports progress through the cache, not the row
+        if run.is_active:  # the worker reports progress through the cache, not the row
             live = selectors.run_progress(run)
             run.stage, run.rows_read = live["stage"], live["rows_read"]
     targets = [(instance, instance_markets(instance)) for instance in sellable_instances()]
@@ -69,7 +69,7 @@ def _runs_context(request: HttpRequest, **forms: Any) -> dict[str, Any]:
         "sync_form": forms.get("sync_form") or SyncStartForm(),
         "upload_form": forms.get("upload_form") or PriceSheetUploadForm(),
         "can_start": request.user.has_perm(START_RUNS),
-        "any_active": any(not run.is_finished for run in runs),
+        "any_active": any(run.is_active for run in runs),
     }
 
 
@@ -107,9 +107,10 @@ def pricesheet_upload(request: HttpRequest) -> HttpResponse:
                 file_name=upload.name, actor=request.user,
             )
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            form.add_error("file" if exc.code == "catalog_file_unreadable" else None, exc.message)
         else:
-            messages.success(request, f"Price list {upload.name} stored; import #{run.pk} queued.")
+            messages.success(request, f"Price list {upload.name} stored (read as {run.file_encoding}); "
+                                      f"import #{run.pk} queued.")
             return redirect("catalog:run_detail", run_id=run.pk)
     messages.error(request, _error_text(form))
     return render(request, "catalog/runs.html", _runs_context(request, upload_form=form), status=400)
@@ -125,7 +126,7 @@ def _progress(run: CatalogSyncRun) -> dict[str, Any]:
         "stage": stage,
         "stage_label": CatalogSyncRun(stage=stage).get_stage_display(),
         "rows_read": live["rows_read"],
-        "active": not run.is_finished,
+        "active": run.is_active,
     }
 
 
@@ -167,8 +168,35 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "page": page,
         "held": held,
         "held_total": sum(c.affected_subscriptions for c in held),
+        "can_decide": request.user.has_perm(START_RUNS),
     }
     return render(request, "catalog/run_detail.html", context)
+
+
+@require_POST
+@staff_required(START_RUNS)
+def run_confirm(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = get_object_or_404(CatalogSyncRun, pk=run_id)
+    try:
+        services.catalog_run_confirm(run=run, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Run #{run.pk} confirmed: its changes are being applied.")
+    return redirect("catalog:run_detail", run_id=run.pk)
+
+
+@require_POST
+@staff_required(START_RUNS)
+def run_discard(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = get_object_or_404(CatalogSyncRun, pk=run_id)
+    try:
+        services.catalog_run_discard(run=run, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Run #{run.pk} discarded: nothing of it was applied.")
+    return redirect("catalog:run_detail", run_id=run.pk)
 
 
 def _can_view_catalog(request: HttpRequest) -> None:

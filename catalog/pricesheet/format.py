@@ -160,3 +160,4 @@ def parse_us_datetime(value: str) -> dt.datetime | None:
         return None
     parsed = dt.datetime.strptime(text.replace("  ", " "), "%m/%d/%Y %I:%M:%S %p")  # noqa: DTZ007 - UTC next line
     return parsed.replace(tzinfo=dt.UTC)
+

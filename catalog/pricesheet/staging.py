@@ -30,6 +30,7 @@ from typing import IO, Any
 from django.db import connection
 
 from bss.exceptions import ApplicationError
+from catalog.models import HeldPrice
 from catalog.pricesheet import format as sheetformat
 from catalog.pricesheet.format import (
     BILLING_PLAN_TO_CYCLE,
@@ -296,6 +297,27 @@ class Stager:
         self.rows_read += count
         if before // PROGRESS_EVERY != self.rows_read // PROGRESS_EVERY:
             self.progress(self.rows_read)
+
+    def hold(self, run_id: int) -> None:
+        """Keep the staged rows as ``HeldPrice`` rows of the run (it waits for a person's confirmation)."""
+        columns = ", ".join(TYPED_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {HeldPrice._meta.db_table} (run_id, {columns}) SELECT %s, {columns} "
+                           f"FROM {STAGE}", [run_id])
+
+    def load_held(self, run_id: int) -> None:
+        """Stage the rows held for the run (``hold``) again, as they were."""
+        self.drop()
+        tune_for_bulk()
+        columns = ", ".join(TYPED_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(self._typed_ddl(STAGE))
+            cursor.execute(f"INSERT INTO {STAGE} ({columns}) SELECT {columns} FROM {HeldPrice._meta.db_table} "
+                           "WHERE run_id = %s", [run_id])
+            cursor.execute(f"SELECT count(*) FROM {STAGE}")
+            (self.rows_read,) = cursor.fetchone()
+        if self.rows_read == 0:
+            raise PriceSheetError("the price rows held for this run are gone")
 
     # --- PostgreSQL --------------------------------------------------------------------------------------
     def _read_in_reader_process(self, path: str | Path) -> None:
