@@ -31,6 +31,8 @@ CELL_PAD_Y = 3.0
 BODY_SIZE = 7.5
 SMALL_SIZE = 6.5
 LEADING = 1.22  # line height, as a multiple of the font size
+MIN_FIGURE_SIZE = 4.5
+MAX_CELL_LINES = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +112,26 @@ def _height(cells: Sequence[Sequence[Text]]) -> float:
 
 
 def _wrapped(value: str, fonts: FontSet, width: float, *, bold: bool = False, size: float = BODY_SIZE,
-             grey: bool = False) -> tuple[Text, ...]:
+             grey: bool = False, max_lines: int = MAX_CELL_LINES) -> tuple[Text, ...]:
+    """A cell's text wrapped to its column; past `max_lines` lines, the last one ends with an ellipsis (a
+    runaway description must not make a row taller than a page)."""
     font = fonts.bold if bold else fonts.regular
-    return tuple(Text(part, font, size, grey) for part in wrap(fonts.text(value), font, size, width - 2 * CELL_PAD_X))
+    room = width - 2 * CELL_PAD_X
+    parts = wrap(fonts.text(value), font, size, room)
+    if len(parts) > max_lines:
+        last = parts[max_lines - 1]
+        while last and stringWidth(f"{last}\u2026", font, size) > room:
+            last = last[:-1]
+        parts = [*parts[: max_lines - 1], f"{last.rstrip()}\u2026"]
+    return tuple(Text(part, font, size, grey) for part in parts)
+
+
+def _number(value: str, font: str, width: float) -> tuple[Text]:
+    """A figure on one line, in a smaller size when it would not fit its column (figures are never cut)."""
+    room = width - 2 * CELL_PAD_X
+    drawn = stringWidth(value, font, BODY_SIZE)
+    size = BODY_SIZE if drawn <= room else max(MIN_FIGURE_SIZE, BODY_SIZE * room / drawn)
+    return (Text(value, font, size),)
 
 
 def header_row(cols: Sequence[Column], fonts: FontSet) -> Row:
@@ -143,17 +162,17 @@ def line_row(line: DocumentLine, cols: Sequence[Column], currency: str, fonts: F
         description,
         _wrapped(line.charge_type, fonts, width[1]),
         period,
-        (Text(format_quantity(line.quantity), fonts.regular, BODY_SIZE),),
-        (Text(format_unit_price(line.unit_price, currency), fonts.regular, BODY_SIZE),),
-        (Text(format_rate(line.tax_rate), fonts.regular, BODY_SIZE),),
-        (Text(format_money(line.amount, currency), fonts.regular, BODY_SIZE),),
+        _number(format_quantity(line.quantity), fonts.regular, width[3]),
+        _number(format_unit_price(line.unit_price, currency), fonts.regular, width[4]),
+        _number(format_rate(line.tax_rate), fonts.regular, width[5]),
+        _number(format_money(line.amount, currency), fonts.regular, width[6]),
     )
     return Row(RowKind.LINE, cells, _height(cells), group=line.customer_name)
 
 
 def subtotal_row(name: str, amount: Decimal, currency: str, cols: Sequence[Column], fonts: FontSet) -> Row:
     label = _wrapped(f"Subtotal {name}", fonts, sum(c.width for c in cols[:-1]), bold=True)
-    cells = (label, (Text(format_money(amount, currency), fonts.bold, BODY_SIZE),))
+    cells = (label, _number(format_money(amount, currency), fonts.bold, cols[-1].width))
     return Row(RowKind.SUBTOTAL, cells, _height(cells), group=name)
 
 

@@ -188,3 +188,15 @@ def test_an_invoice_without_lines_still_prints_its_totals() -> None:
     (text,) = pages_text(render_pdf(doc))
 
     assert "Total EUR 0.00" in flat(text) and "Page 1 of 1" in text
+
+
+def test_a_runaway_description_is_cut_and_a_huge_amount_printed_whole() -> None:
+    base = specimen(1)
+    line = replace(base.lines[0], description="Azure plan consumption " * 200, amount=Decimal("123456789012.34"))
+    doc = replace(base, lines=[line])
+    (text,) = pages_text(render_pdf(doc))
+
+    assert "123,456,789,012.34" in text
+    assert "\u2026" in text  # the description ends with an ellipsis after a few lines
+    assert flat(text).count("Azure plan consumption") < 40
+    assert subscription_id(0) in text
