@@ -1,5 +1,6 @@
 """Tax rules: the rate (and legal mention) per issuer country, customer country and kind of customer, by date."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -39,3 +40,15 @@ class TaxRule(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} {self.rate}% ({self.issuer_country}->{self.customer_country or '*'})"
+
+    def clean(self) -> None:
+        """Rules of the same countries and scope never overlap in time: one rate applies on any day."""
+        self.issuer_country, self.customer_country = self.issuer_country.upper(), self.customer_country.upper()
+        same = TaxRule.objects.filter(
+            issuer_country=self.issuer_country, customer_country=self.customer_country, scope=self.scope
+        ).exclude(pk=self.pk)
+        if self.effective_to is not None:
+            same = same.filter(effective_from__lt=self.effective_to)
+        overlapping = same.filter(Q(effective_to__isnull=True) | Q(effective_to__gt=self.effective_from)).first()
+        if overlapping is not None:
+            raise ValidationError(f"{overlapping} is in force on some of these days; end it first.")

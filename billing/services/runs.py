@@ -83,7 +83,7 @@ def invoice_run_execute(*, run_id: int) -> InvoiceRun:
     tax_missing = []
     for bill in bills.bills.values():
         try:
-            write_bill(run, period, bill)
+            write_bill(run, period, bill, problems)
         except TaxRuleMissing as exc:
             tax_missing.append(bill.party_name)
             problems.append({"customer": bill.party_name, "subscription": "", "message": exc.message})
@@ -181,18 +181,25 @@ def _split_credits(
     return lines, credits
 
 
-def _decision(bill: PartyBill, period: BillingPeriod, *, required: bool) -> TaxDecision | None:
+def _decision(
+    bill: PartyBill, period: BillingPeriod, *, required: bool, problems: list[dict[str, str]] | None
+) -> TaxDecision | None:
+    """The party's tax; without a rule, finalising stops (`TaxRuleMissing`), a preview reports it and shows no tax."""
     party = _party(bill)
     try:
         return tax_decision(issuer_country=bill.issuer.country, party=party, on=period.last_day)  # type: ignore[arg-type]
-    except TaxRuleMissing:
+    except TaxRuleMissing as exc:
         if required:
             raise
+        if problems is not None:
+            problems.append({"customer": bill.party_name, "subscription": "", "message": exc.message})
         return None
 
 
 @transaction.atomic
-def write_bill(run: InvoiceRun, period: BillingPeriod, bill: PartyBill) -> Invoice | None:
+def write_bill(
+    run: InvoiceRun, period: BillingPeriod, bill: PartyBill, problems: list[dict[str, str]] | None = None
+) -> Invoice | None:
     """Write (or rewrite, while draft) one party's invoice of the period and its automatic credit notes; when the
     run finalises, number and freeze them. One transaction: all of it, or nothing."""
     currencies = {d.charge.currency for d in bill.lines}
@@ -205,7 +212,7 @@ def write_bill(run: InvoiceRun, period: BillingPeriod, bill: PartyBill) -> Invoi
     ).first()
     if existing is not None and existing.is_final:
         return existing
-    decision = _decision(bill, period, required=run.finalise)
+    decision = _decision(bill, period, required=run.finalise, problems=problems)
     invoice = None
     if lines:
         invoice = _invoice_locked(run, period, bill, currency)

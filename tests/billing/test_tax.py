@@ -1,5 +1,6 @@
 """Tax on invoices: domestic VAT, EU reverse charge, export outside the EU, an invalid VAT id, a missing rule."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -86,6 +87,7 @@ def test_a_missing_tax_rule_stops_finalisation_naming_the_customer(provider, iss
 
     preview, draft = invoice_for(customer, finalise=False)
     assert preview.status == RunStatus.PREVIEWED and draft.status == DocumentStatus.DRAFT and draft.tax_total == 0
+    assert [p["customer"] for p in preview.problems] == ["Seattle Inc"]
 
     TaxRuleFactory(customer_country="", scope=TaxScope.EXPORT, name="Export", rate=Decimal(0))
     resumed = invoice_run_execute(run_id=run.pk)
@@ -103,3 +105,17 @@ def test_staff_confirm_a_format_valid_vat_id(provider, issuer):
     confirmed = billing_profile_confirm_vat(profile=profile, actor=StaffUserFactory())
 
     assert confirmed.vat_status == VatStatus.CONFIRMED
+
+
+def test_tax_rules_of_the_same_countries_never_overlap_in_time(issuer):
+    from django.core.exceptions import ValidationError
+
+    from billing.models import TaxRule
+
+    rule = TaxRule(issuer_country="FR", customer_country="FR", scope=TaxScope.DOMESTIC, name="VAT 21 %",
+                   rate=Decimal(21), effective_from=dt.date(2026, 1, 1))
+    with pytest.raises(ValidationError, match="VAT 20 %"):
+        rule.full_clean()
+
+    TaxRule.objects.filter(scope=TaxScope.DOMESTIC).update(effective_to=dt.date(2026, 1, 1))
+    rule.full_clean()
