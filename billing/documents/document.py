@@ -11,7 +11,7 @@ A document without a number is a draft (a preview before finalisation): it is pr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -32,7 +32,7 @@ class Party:
     vat_id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DocumentLine:
     """One charge: a Partner Center subscription's charge of one type over one period.
 
@@ -42,14 +42,14 @@ class DocumentLine:
     """
 
     description: str
-    amount: Decimal
-    quantity: int | Decimal = 1
-    unit_price: Decimal = Decimal(0)
     customer_name: str = ""
     pc_subscription_id: str = ""
     charge_type: str = ""
     charge_start: date | None = None
     charge_end: date | None = None
+    quantity: int | Decimal = 1
+    unit_price: Decimal = Decimal(0)
+    amount: Decimal
     tax_rate: Decimal | None = None
 
 
@@ -70,7 +70,7 @@ class Totals:
     total: Decimal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InvoiceDocument:
     """An invoice or a credit note, ready to print.
 
@@ -95,7 +95,7 @@ class InvoiceDocument:
     credited_invoice_number: str = ""
     credited_invoice_date: date | None = None
     reason: str = ""
-    extra_meta: Sequence[tuple[str, str]] = field(default=())
+    extra_meta: Sequence[tuple[str, str]] = ()  # more (label, value) under the document's details
 
     def __post_init__(self) -> None:
         if len(self.currency) != 3 or not self.currency.isalpha():
