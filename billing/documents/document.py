@@ -6,6 +6,14 @@ reverse-charge mention of Article 196) are passed in `notes` as the tax decision
 `currency`; tax rates are percentages (Decimal("20") is 20 %), as in `billing.services.tax`.
 
 A document without a number is a draft (a preview before finalisation): it is printed as "Draft invoice".
+
+From the billing models (mapped by their caller; this module imports none of them): `Issuer` name, address (one
+line per line of its text), country, vat_id -> `issuer`; the document's party_name, party_country, party_vat_id
+snapshot -> `billed` (with the party's postal address); number, currency, subtotal, tax_total, total -> `number`,
+`currency`, `totals`; tax_summary [{"rate", "name", "base", "tax"}] -> `TaxRow`s; legal_mentions -> `notes`; each
+line's end_customer_name, pc_subscription_id, description, charge_type, charge_start, charge_end, quantity,
+unit_price, amount, tax_rate -> `DocumentLine`; a credit note's invoice.number, invoice's issue date and reason
+-> `credited_invoice_number`, `credited_invoice_date`, `reason`.
 """
 
 from __future__ import annotations
