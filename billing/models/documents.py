@@ -12,8 +12,13 @@ from django.db.models import Q
 from billing.choices import CreditNoteKind, DocumentStatus, PartyKind
 from bss.models.base import TimestampedModel
 
-MONEY = {"max_digits": 16, "decimal_places": 2, "default": 0}
-UNIT = {"max_digits": 16, "decimal_places": 6}
+
+def money() -> models.DecimalField:
+    return models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+
+def unit(*, null: bool = False) -> models.DecimalField:
+    return models.DecimalField(max_digits=16, decimal_places=6, null=null, blank=null)
 
 
 class Document(TimestampedModel):
@@ -33,10 +38,10 @@ class Document(TimestampedModel):
     number = models.CharField(max_length=40, blank=True)
     finalised_at = models.DateTimeField(null=True, blank=True)
     currency = models.CharField(max_length=3)
-    subtotal = models.DecimalField(**MONEY)
-    tax_total = models.DecimalField(**MONEY)
-    total = models.DecimalField(**MONEY)
-    cost_total = models.DecimalField(**MONEY)
+    subtotal = money()
+    tax_total = money()
+    total = money()
+    cost_total = money()
     tax_summary = models.JSONField(default=list, blank=True, help_text='[{"rate", "name", "base", "tax"}] per rate')
     legal_mentions = models.JSONField(default=list, blank=True)
 
@@ -109,8 +114,8 @@ class Line(models.Model):
     description = models.CharField(max_length=255)
     charge_type = models.CharField(max_length=24)
     quantity = models.IntegerField()
-    unit_price = models.DecimalField(**UNIT)
-    effective_unit_price = models.DecimalField(**UNIT)
+    unit_price = unit()
+    effective_unit_price = unit()
     amount = models.DecimalField(max_digits=16, decimal_places=2)
     charge_start = models.DateField()
     charge_end = models.DateField()
@@ -119,7 +124,7 @@ class Line(models.Model):
     tax_rate = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
     tax_name = models.CharField(max_length=100, blank=True)
     tax_amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
-    unit_cost = models.DecimalField(**UNIT, null=True, blank=True)
+    unit_cost = unit(null=True)
     cost_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
 
     class Meta:

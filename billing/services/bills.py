@@ -155,7 +155,8 @@ def period_bills(
             if issuer is not None and owner_issuer.pk != issuer.pk:
                 continue
             try:
-                history = priced_history(sub, sub.events, audience=target.audience, reseller=target.reseller)
+                events = sub.events  # type: ignore[attr-defined]  # prefetched (to_attr) by subscriptions_with_history
+                history = priced_history(sub, events, audience=target.audience, reseller=target.reseller)
                 charges = rate_billing_period(history.events, period)
             except (HistoryProblem, RatingError) as exc:
                 result.add_problem(sub, str(customer), f"not billed: {exc}")

@@ -98,14 +98,15 @@ def priced_history(
         if term_start is None or term_end is None:
             raise HistoryProblem("the term's dates are unknown")
         kind = EventKind(entry.kind)
+        price_setting = entry.kind in LEDGER_PRICE_SETTING_KINDS
         unit_price, unit_cost, currency = entry.unit_price, entry.unit_cost, entry.currency
-        if kind in LEDGER_PRICE_SETTING_KINDS and (unit_price is None or unit_cost is None):
+        if price_setting and (unit_price is None or unit_cost is None):
             known = prices.known(term_start)
             if known is not None:
                 unit_price = known.unit_price if unit_price is None else unit_price
                 unit_cost = known.unit_cost if unit_cost is None else unit_cost
                 currency = currency or known.currency
-        if kind in LEDGER_PRICE_SETTING_KINDS:
+        if price_setting:
             if audience is Audience.CUSTOMER and unit_price is None:
                 raise HistoryProblem(f"no known price ({entry.get_kind_display().lower()} on {term_start})")
             if audience is Audience.RESELLER and unit_cost is None:
