@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from bss.models import AuditEvent
 from catalog.choices import ChangeKind, Lifecycle, RunStatus
-from catalog.models import CatalogChange, CatalogSyncRun, Price, Product
+from catalog.models import CatalogChange, CatalogSyncRun, HeldPrice, Price, Product
 from catalog.services import catalog_sync_run, pricesheet_import_file
 from partnercenter.simulator import catalog_data as cd
 from tests.catalog.test_backoffice import ALL_PERMS, post_upload, staff_with
@@ -44,6 +44,7 @@ def test_truncated_sheet_waits_for_confirmation_and_discontinues_nothing(instanc
     assert (run.discontinued_count, run.catalog_products) == (16, 23)
     assert _state() == before and not Product.objects.filter(lifecycle=Lifecycle.DISCONTINUED).exists()
     assert not CatalogChange.objects.filter(run=run).exists()
+    assert HeldPrice.objects.filter(run=run).count() == 20  # what it read, kept for the decision
     html = staff_client.get(reverse("catalog:run_detail", args=[run.pk])).content.decode()
     assert "Awaiting confirmation" in html and "discontinue 16 of 23 products" in html
     assert "Apply anyway" in html and "Discard" in html
@@ -65,6 +66,7 @@ def test_confirming_applies_the_held_diff_without_reading_again(instance, sheet_
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert run.discontinued_count == 16 and run.decided_by is not None
+    assert not HeldPrice.objects.exists()
     assert Product.objects.filter(lifecycle=Lifecycle.DISCONTINUED).count() == 16
     assert CatalogChange.objects.filter(run=run, kind=ChangeKind.DISCONTINUED, sku=None).count() == 16
     event = AuditEvent.objects.get(action="catalog.run_confirmed")
@@ -83,7 +85,7 @@ def test_discarding_changes_nothing(instance, sheet_file, staff_client):
 
     assert response.status_code == 302
     run.refresh_from_db()
-    assert run.status == RunStatus.DISCARDED and run.is_finished
+    assert run.status == RunStatus.DISCARDED and run.is_finished and not HeldPrice.objects.exists()
     assert _state() == before and not CatalogChange.objects.filter(run=run).exists()
     assert AuditEvent.objects.filter(action="catalog.run_discarded", actor=run.decided_by).exists()
     assert staff_client.post(reverse("catalog:run_confirm", args=[run.pk])).status_code == 302
@@ -163,9 +165,28 @@ def test_sync_that_would_discontinue_too_much_waits_then_applies_without_downloa
         staff_client.post(reverse("catalog:run_confirm", args=[run.pk]))
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.held_catalog is None and not HeldPrice.objects.exists()
     gone = set(CatalogChange.objects.filter(run=run, kind=ChangeKind.DISCONTINUED, sku=None)
                .values_list("product__product_id", flat=True))
     assert gone == set(report["discontinuedProducts"])
     assert set(CatalogChange.objects.filter(run=run, kind=ChangeKind.ADDED, sku=None)
                .values_list("product__product_id", flat=True)) == set(report["addedProducts"])
     assert run.repriced_count == len(report["repriced"])
+
+
+def test_a_held_run_does_not_block_the_next_one_but_cannot_be_applied_after_it(instance, sheet_file, staff_client):
+    pricesheet_import_file(instance=instance, market="US", path=sheet_file())
+    held = pricesheet_import_file(instance=instance, market="US", path=_truncated(sheet_file))
+    corrected = pricesheet_import_file(instance=instance, market="US", path=sheet_file(name="full.csv"),
+                                       allow_shortcut=False)
+    assert corrected.status == RunStatus.SUCCEEDED
+    before = _state()
+
+    response = staff_client.post(reverse("catalog:run_confirm", args=[held.pk]), follow=True)
+
+    assert "has been applied since" in response.content.decode()
+    held.refresh_from_db()
+    assert held.status == RunStatus.AWAITING_CONFIRMATION and _state() == before
+    staff_client.post(reverse("catalog:run_discard", args=[held.pk]))
+    held.refresh_from_db()
+    assert held.status == RunStatus.DISCARDED
