@@ -16,3 +16,8 @@ def invoice_runs_due_task() -> int:
     from billing.services.schedule import invoice_runs_due
 
     return len(invoice_runs_due())
+
+
+# Invoice delivery (render the PDF, e-mail it) lives in its own module; importing it registers its task and the
+# receiver that queues it when an invoice is finalised.
+from billing import delivery_tasks  # noqa: E402, F401
