@@ -116,8 +116,9 @@ CHINA_21VIANET = CloudInstance(
     authority_host="https://login.chinacloudapi.cn",
     api_base_url="https://partner.partnercenterapi.microsoftonline.cn",
     token_audience="https://partner.partnercenterapi.microsoftonline.cn",
-    price_sheet_base_url=None,
-    price_sheet_audience=None,
+    # Price sheets come from the one Partner API host, with its own audience, in every cloud.
+    price_sheet_base_url=_PARTNER_API,
+    price_sheet_audience=_PARTNER_API,
     admin_portal_url="https://portal.partner.microsoftonline.cn",
     azure_portal_url="https://portal.azure.cn",
     graph_base_url=_GRAPH_CHINA,
@@ -165,7 +166,8 @@ def custom(
 ) -> CloudInstance:
     """Custom endpoints (a simulator, a proxy). Unspecified values come from ``base``.
 
-    The audiences default to ``base``'s so tokens look like production ones; the authority is not validated.
+    The audiences default to ``base``'s so tokens look like production ones (the price-sheet audience is the
+    Partner API's, never the Partner Center API's); the authority is not validated.
     Graph defaults to ``api_base_url`` (the simulator serves both), with the billing exports available.
     """
     return replace(
@@ -175,7 +177,7 @@ def custom(
         authority_host=authority_host.rstrip("/"),
         token_audience=token_audience or base.token_audience,
         price_sheet_base_url=(price_sheet_base_url or api_base_url).rstrip("/"),
-        price_sheet_audience=price_sheet_audience or base.price_sheet_audience or base.token_audience,
+        price_sheet_audience=price_sheet_audience or base.price_sheet_audience or _PARTNER_API,
         admin_portal_url=admin_portal_url or base.admin_portal_url,
         azure_portal_url=azure_portal_url or base.azure_portal_url,
         retired=False,

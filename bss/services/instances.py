@@ -5,8 +5,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from bss.choices import Cloud
 from bss.models import PartnerCenterInstance, User
 from bss.services.audit import audit_record, snapshot
+from partnercenter import clouds
 
 # Fields an admin edits on the Microsoft Cloud Services page (secrets are handled separately).
 INSTANCE_FIELDS = [
@@ -51,6 +53,13 @@ def _apply_secrets(
     return changed
 
 
+def _retired_cloud_stays_read_only(instance: PartnerCenterInstance) -> None:
+    """A retired cloud's preset (Microsoft Cloud Germany) makes a read-only instance: its history stays, and it
+    takes no orders (orders refuse an instance that does not accept orders)."""
+    if instance.cloud != Cloud.CUSTOM and clouds.get_cloud(instance.cloud).retired:
+        instance.is_retired = True
+
+
 @transaction.atomic
 def instance_create(
     *,
@@ -61,6 +70,7 @@ def instance_create(
 ) -> PartnerCenterInstance:
     instance = PartnerCenterInstance(**fields)
     _apply_secrets(instance, application_secret=application_secret, refresh_token=refresh_token)
+    _retired_cloud_stays_read_only(instance)
     instance.full_clean()
     instance.save()
     audit_record(
@@ -89,8 +99,9 @@ def instance_update(
             raise ValueError(f"{name} is not an editable instance field")
         setattr(locked, name, value)
     secrets_changed = _apply_secrets(locked, application_secret=application_secret, refresh_token=refresh_token)
+    _retired_cloud_stays_read_only(locked)
     locked.full_clean()
-    update_fields = [*fields, "updated_at"]
+    update_fields = [*fields, "is_retired", "updated_at"]
     if secrets_changed:
         update_fields += ["application_secret", "refresh_token", "secrets_changed_at"]
     locked.save(update_fields=update_fields)
