@@ -31,6 +31,7 @@ _ERRORS = {
     "403": "Not allowed for this caller",
     "404": "Not found (or not visible to this caller)",
     "409": "Conflict (e.g. a duplicate request still in progress)",
+    "413": "Request body larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE)",
     "422": "Idempotency-Key reused with another request",
     "429": "Too many requests; see Retry-After",
 }
@@ -60,7 +61,7 @@ def add_error_responses(result: dict, generator: object, request: object, public
             # 400 on reads too (invalid filter values), 404 on lists too (a page past the end).
             wanted = ["400", "401", "403", "404", "429"]
             if method in {"post", "put", "patch"}:
-                wanted += ["409", "422"]
+                wanted += ["409", "413", "422"]
             for status in wanted:
                 operation.setdefault("responses", {}).setdefault(
                     status,
