@@ -6,11 +6,17 @@ it is finalised (gapless per issuer series and year); a final invoice never chan
 whichever kind of party it is.
 """
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 
 from billing.choices import CreditNoteKind, DocumentStatus, PartyKind
 from bss.models.base import TimestampedModel
+
+
+class FinalDocumentChanged(Exception):
+    """Something tried to change or delete a final invoice or credit note."""
 
 
 def money() -> models.DecimalField:
@@ -51,6 +57,24 @@ class Document(TimestampedModel):
     @property
     def is_final(self) -> bool:
         return self.status == DocumentStatus.FINAL
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> Any:
+        document = super().from_db(db, field_names, values)
+        document._stored_final = document.status == DocumentStatus.FINAL
+        return document
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A final document never changes (a credit note corrects an invoice)."""
+        if getattr(self, "_stored_final", False):
+            raise FinalDocumentChanged(f"{self} is final: it cannot be changed.")
+        super().save(*args, **kwargs)
+        self._stored_final = self.status == DocumentStatus.FINAL
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self, "_stored_final", False) or self.is_final:
+            raise FinalDocumentChanged(f"{self} is final: it cannot be deleted.")
+        return super().delete(*args, **kwargs)
 
 
 class Invoice(Document):

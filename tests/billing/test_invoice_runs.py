@@ -6,6 +6,7 @@ import pytest
 
 from billing.choices import DocumentStatus, RunStatus
 from billing.models import Invoice, InvoiceLine, InvoiceRun, NumberCounter
+from billing.models.documents import FinalDocumentChanged
 from billing.services import runs
 from billing.services.runs import invoice_run_create, invoice_run_execute
 from bss.exceptions import ApplicationError
@@ -69,6 +70,11 @@ def test_the_same_period_run_again_changes_nothing(contoso):
     assert list(InvoiceLine.objects.filter(invoice=again).values_list("pk", "amount")) == lines
     assert NumberCounter.objects.get().last_number == 1
     assert first.pk != second.pk
+    again.total = Decimal("1.00")
+    with pytest.raises(FinalDocumentChanged):
+        again.save()
+    with pytest.raises(FinalDocumentChanged):
+        again.delete()
 
 
 def test_a_preview_is_a_draft_without_a_number_and_finalising_numbers_it(contoso):
