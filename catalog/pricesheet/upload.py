@@ -35,32 +35,25 @@ def detect_encoding(stream: IO[bytes], *, chunk_size: int = 1024 * 1024) -> str:
     if head.startswith(b"PK\x03\x04"):
         raise SheetFormatError("The file is a ZIP archive (an .xlsx workbook, or Microsoft's zipped download): "
                                "upload the .csv file itself.")
-    bom = head.startswith(codecs.BOM_UTF8)
-    utf8: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-8")()
-    cp1252: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("cp1252")()
-    for chunk in iter(lambda: stream.read(chunk_size), b""):
-        if b"\x00" in chunk:
-            stream.seek(0)
-            raise SheetFormatError(_NOT_TEXT)
-        for name, decoder in (("utf8", utf8), ("cp1252", cp1252)):
-            if decoder is None:
-                continue
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError:
-                if name == "utf8":
-                    utf8 = None
-                else:
-                    cp1252 = None
-    stream.seek(0)
-    if utf8 is not None:
-        try:
-            utf8.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = None
-    if utf8 is not None:
-        return "utf-8-sig" if bom else "utf-8"
-    return "cp1252" if cp1252 is not None else "latin-1"
+    if _decodes(stream, "utf-8", chunk_size):
+        return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+    return "cp1252" if _decodes(stream, "cp1252", chunk_size) else "latin-1"
+
+
+def _decodes(stream: IO[bytes], encoding: str, chunk_size: int) -> bool:
+    """Whether the whole stream decodes in ``encoding`` (rewound after); NUL bytes mean it is not text at all."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        for chunk in iter(lambda: stream.read(chunk_size), b""):
+            if b"\x00" in chunk:
+                raise SheetFormatError(_NOT_TEXT)
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    finally:
+        stream.seek(0)
+    return True
 
 
 def store_as_utf8(upload: IO[bytes], path: str | Path, encoding: str, *, chunk_size: int = 1024 * 1024) -> None:
