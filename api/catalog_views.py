@@ -2,10 +2,10 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.access import AuthenticatedRequest
 from bss import selectors
 from catalog.selectors import offer_list_for_marketplace
 
@@ -42,7 +42,7 @@ class CatalogOffersView(APIView):
         parameters=[OpenApiParameter("marketplace", str, description="Marketplace slug (provider staff only)")],
         responses={200: OfferListResponseSerializer},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         marketplace = selectors.marketplace_for_user(
             user=request.user, slug=request.query_params.get("marketplace", "")
         )

@@ -43,6 +43,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "message": str(detail),
             "extra": {},
         }
-    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and getattr(exc, "wait", None):
-        response.data["extra"]["retry_after"] = exc.wait
+    wait = getattr(exc, "wait", None)  # exceptions.Throttled sets it (the stubs do not declare it)
+    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and wait:
+        response.data["extra"]["retry_after"] = wait
     return response

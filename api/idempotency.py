@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.models import IdempotencyRecord
+from api.models import ApiKey, IdempotencyRecord
 from bss.exceptions import ApplicationError
 
 
@@ -30,7 +30,7 @@ class IdempotentRequestInProgress(ApplicationError):
 
 def idempotency_owner(request: Request) -> str:
     api_key = getattr(request, "auth", None)
-    return f"key:{api_key.prefix}" if hasattr(api_key, "prefix") else f"user:{request.user.pk}"
+    return f"key:{api_key.prefix}" if isinstance(api_key, ApiKey) else f"user:{request.user.pk}"
 
 
 def run_idempotent(request: Request, handler: Callable[[str], Response], *, required: bool = True) -> Response:
@@ -46,7 +46,7 @@ def run_idempotent(request: Request, handler: Callable[[str], Response], *, requ
     try:
         with transaction.atomic():
             record = IdempotencyRecord.objects.create(
-                owner=owner, key=key, method=request.method, path=request.path[:255], request_hash=body_hash
+                owner=owner, key=key, method=request.method or "", path=request.path[:255], request_hash=body_hash
             )
     except IntegrityError:
         existing = IdempotencyRecord.objects.get(owner=owner, key=key)

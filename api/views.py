@@ -1,13 +1,15 @@
 """Core API: customers, subscriptions, orders and MCA acceptances, scoped by the same selectors as the UI."""
 
+from typing import Any
+
 import django_filters
 from django import forms
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.access import AuthenticatedRequest
 from api.idempotency import run_idempotent
 from api.serializers import (
     CustomerCreateSerializer,
@@ -19,14 +21,14 @@ from api.serializers import (
 from bss import selectors
 from bss.choices import UserRole
 from bss.exceptions import PermissionDenied
-from bss.models import Customer, MCAAcceptance, Order, Subscription, User
+from bss.models import Customer, MCAAcceptance, Order, Reseller, Subscription, User
 from bss.services.accounts import customer_create
 
 
-class ScopedViewSetMixin:
+class ScopedViewSetMixin(viewsets.GenericViewSet):
     """Every list and detail goes through a permission-scoped selector: a foreign object is a 404."""
 
-    request: Request
+    request: AuthenticatedRequest
 
     def selector_queryset(self) -> QuerySet:
         raise NotImplementedError
@@ -59,7 +61,7 @@ class IdFilter(django_filters.Filter):
 
     field_class = _PresentIntegerField
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
@@ -104,17 +106,18 @@ class CustomerViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         return selectors.customer_list_for_user(user=self.request.user, search=self.request.query_params.get("q", ""))
 
     @extend_schema(request=CustomerCreateSerializer, responses={201: CustomerSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         user = request.user
-        if user.role != UserRole.RESELLER or not user.reseller_id:
+        reseller = user.reseller
+        if user.role != UserRole.RESELLER or reseller is None:
             raise PermissionDenied("Only a reseller (user or API key) can create customers through the API.")
         data = CustomerCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return run_idempotent(request, lambda _key: self._create(user, data.validated_data), required=False)
+        return run_idempotent(request, lambda _key: self._create(user, reseller, data.validated_data), required=False)
 
-    def _create(self, user: User, validated: dict) -> Response:
+    def _create(self, user: User, reseller: Reseller, validated: dict) -> Response:
         marketplace = selectors.marketplace_for_user(user=user)
-        customer = customer_create(actor=user, reseller=user.reseller, marketplace=marketplace, **validated)
+        customer = customer_create(actor=user, reseller=reseller, marketplace=marketplace, **validated)
         return Response(CustomerSerializer(customer).data, status=status.HTTP_201_CREATED)
 
 

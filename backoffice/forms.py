@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 from bss.choices import Cloud
@@ -32,7 +34,7 @@ class PartnerCenterInstanceForm(forms.ModelForm):
         model = PartnerCenterInstance
         fields = INSTANCE_FIELDS
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["markets"] = ", ".join(self.instance.markets or [])
@@ -54,7 +56,8 @@ class PartnerCenterInstanceForm(forms.ModelForm):
         return currency
 
     def clean(self) -> dict[str, object]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("cloud") == Cloud.CUSTOM and not (data.get("api_base_url") and data.get("login_authority_url")):
             raise forms.ValidationError("A custom cloud needs both the API base URL and the login authority URL.")
         return data
@@ -69,7 +72,7 @@ class PartnerCenterInstanceForm(forms.ModelForm):
                 changes[name] = self.cleaned_data.get(name) or None
         return changes
 
-    def field_values(self) -> dict[str, object]:
+    def field_values(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
@@ -116,7 +119,8 @@ class ResellerOnboardingForm(forms.Form):
         return self.cleaned_data["country"].upper()
 
     def clean(self) -> dict[str, object]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("kind") == "tenant":
             for field in ("marketplace_name", "marketplace_slug", "instance"):
                 if not data.get(field):

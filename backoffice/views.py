@@ -1,15 +1,16 @@
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from backoffice.access import staff_required
 from backoffice.tools import tools_for
 from bss import selectors
 from bss.choices import OrderStatus
+from bss.http import AuthenticatedHttpRequest
 
 
 @staff_required()
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     orders = selectors.order_list_for_user(user=request.user)
     counts = {row["status"]: row["n"] for row in orders.values("status").annotate(n=Count("id")).order_by()}
     context = {
@@ -23,5 +24,5 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required()
-def tools(request: HttpRequest) -> HttpResponse:
+def tools(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "backoffice/tools.html", {"tools": tools_for(request.user)})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import os
 import resource
 import subprocess
@@ -84,7 +85,7 @@ def _raw_copy_seconds(path: Path) -> float:
         start = time.perf_counter()
         copy_sql = "COPY bench_raw_copy FROM STDIN (FORMAT csv, HEADER true)"
         with open(path, "rb") as fh, cursor.copy(copy_sql) as copy:
-            for chunk in iter(lambda fh=fh: fh.read(1024 * 1024), b""):
+            for chunk in iter(functools.partial(fh.read, 1024 * 1024), b""):
                 copy.write(chunk)
         seconds = time.perf_counter() - start
         cursor.execute("DROP TABLE bench_raw_copy")

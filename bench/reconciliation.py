@@ -22,6 +22,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -104,7 +105,8 @@ def run_bench(sim, n: int, k: int, drift: float) -> None:
     settings.PARTNER_CENTER_CA_BUNDLE = sim.ca_bundle
     settings.PARTNER_CENTER_MAX_RETRIES = 0
     glue._shared_rate_limiter.cache_clear()
-    glue._shared_rate_limiter = lambda: NullRateLimiter()  # our own throughput; the budget's ceiling is printed
+    # Our own throughput; the budget's ceiling is printed.
+    mock.patch.object(glue, "_shared_rate_limiter", NullRateLimiter).start()
     sim.control.configure(order_provisioning_seconds=0)
     sim.control.set_rate_limit(1_000_000)  # measure the BSS, not the simulator's throttle
 

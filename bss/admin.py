@@ -149,7 +149,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "email", "role", "reseller", "customer", "is_staff", "is_active"]
     list_filter = ["role", "is_staff", "is_active"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         ("BSS role", {"fields": ("role", "reseller", "customer", "is_reseller_admin")}),
     )
     add_fieldsets = (*DjangoUserAdmin.add_fieldsets, ("BSS role", {"fields": ("role", "reseller", "customer")}))

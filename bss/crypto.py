@@ -46,7 +46,8 @@ class EncryptedTextField(models.TextField):
         return decrypt(value)
 
     def get_prep_value(self, value: object) -> str | None:
-        value = super().get_prep_value(value)
-        if not value:
-            return value
-        return encrypt(str(value))
+        prepared = super().get_prep_value(value)
+        if prepared is None:
+            return None
+        text = str(prepared)
+        return encrypt(text) if text else text

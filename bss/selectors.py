@@ -61,14 +61,14 @@ def marketplace_list_for_user(*, user: User) -> QuerySet[Marketplace]:
         return qs
     if not (user.is_authenticated and user.is_active):
         return qs.none()
-    if user.role == UserRole.RESELLER and user.reseller_id:
+    if user.role == UserRole.RESELLER and user.reseller is not None:
         reseller = user.reseller
         if reseller.kind == ResellerKind.TENANT and qs.filter(owner=reseller).exists():
             return qs.filter(owner=reseller)
         if reseller.kind == ResellerKind.PROVIDER:
             return qs.filter(owner=reseller)
         return qs.filter(owner_id=reseller.parent_id) if reseller.parent_id else qs.none()
-    if user.role == UserRole.CUSTOMER and user.customer_id:
+    if user.role == UserRole.CUSTOMER and user.customer is not None:
         return qs.filter(pk=user.customer.marketplace_id)
     return qs.none()
 
@@ -183,7 +183,7 @@ def user_belongs_to_marketplace(user: User, marketplace: Marketplace) -> bool:
         return False
     if user.role == UserRole.RESELLER:
         return user.reseller_id == marketplace.owner_id
-    if user.role == UserRole.CUSTOMER and user.customer_id:
+    if user.role == UserRole.CUSTOMER and user.customer is not None:
         customer = user.customer
         return customer.reseller_id == marketplace.owner_id and customer.marketplace_id == marketplace.pk
     return False

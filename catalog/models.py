@@ -7,6 +7,7 @@ turns cost into sale price. CatalogSyncRun + CatalogChange are the change report
 """
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.conf import settings
 from django.db import models
@@ -16,7 +17,14 @@ from django.db.models.functions import Coalesce, Now
 from bss.models.base import TimestampedModel
 from catalog.choices import ChangeKind, Lifecycle, MarkupKind, RunSource, RunStage, RunStatus
 
-MONEY = {"max_digits": 20, "decimal_places": 6}
+
+class MoneyDigits(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+#: Money columns: ``DecimalField(**MONEY)`` (a TypedDict, so type checkers see the keyword arguments).
+MONEY: MoneyDigits = {"max_digits": 20, "decimal_places": 6}
 
 #: References among the tables a catalog sync writes in bulk (Product, Sku, Price, CatalogChange and their run
 #: pointers) carry no database constraint: PostgreSQL checks a foreign key row by row at commit (about 3 us each),
@@ -27,8 +35,9 @@ MONEY = {"max_digits": 20, "decimal_places": 6}
 #: (``select_for_update``) while it writes, so the instance exists, and ``PROTECT`` keeps it while it has products.
 #: References from the rest of the BSS into the catalog (offers, markup rules) keep their constraints.
 #: ``catalog.selectors.catalog_orphans`` counts rows whose parent is missing (expected: none; tested).
-BULK_REFERENCE = {"db_constraint": False, "db_index": False}
-RUN_POINTER = {"null": True, "blank": True, "on_delete": models.SET_NULL, **BULK_REFERENCE}
+#: BULK_REFERENCE below is ``db_constraint=False, db_index=False`` on the field; a run pointer (RUN_POINTER) is
+#: ``null=True, blank=True, on_delete=models.SET_NULL`` plus BULK_REFERENCE. Both are written out on each field so
+#: that type checkers (django-stubs) see a nullable reference as nullable.
 
 
 class CatalogSyncRun(TimestampedModel):
@@ -108,10 +117,10 @@ class HeldPrice(models.Model):
     term_duration = models.TextField()
     billing_cycle = models.TextField()
     currency = models.TextField()
-    unit_price = models.DecimalField(max_digits=20, decimal_places=6)
-    erp_price = models.DecimalField(max_digits=20, decimal_places=6)
-    tier_min = models.DecimalField(max_digits=20, decimal_places=6, null=True)
-    tier_max = models.DecimalField(max_digits=20, decimal_places=6, null=True)
+    unit_price = models.DecimalField(**MONEY)
+    erp_price = models.DecimalField(**MONEY)
+    tier_min = models.DecimalField(**MONEY, null=True)
+    tier_max = models.DecimalField(**MONEY, null=True)
     effective_start = models.DateTimeField()
     effective_end = models.DateTimeField(null=True)
 
@@ -128,7 +137,7 @@ class Product(TimestampedModel):
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
     # indexed by catalog_product_unique (instance, market, product_id)
     instance = models.ForeignKey("bss.PartnerCenterInstance", on_delete=models.PROTECT, related_name="products",
-                                 **BULK_REFERENCE)
+                                 db_constraint=False, db_index=False)
     market = models.CharField(max_length=2)
     product_id = models.CharField(max_length=40, help_text="Partner Center product id")
     title = models.CharField(max_length=255)
@@ -143,8 +152,14 @@ class Product(TimestampedModel):
     last_seen_at = models.DateTimeField(null=True, blank=True, db_default=Now())
     discontinued_at = models.DateTimeField(null=True, blank=True)
     # Run pointers are bookkeeping written by the set-based sync for every row it touches; see RUN_POINTER.
-    last_seen_run = models.ForeignKey(CatalogSyncRun, related_name="+", **RUN_POINTER)
-    first_seen_run = models.ForeignKey(CatalogSyncRun, related_name="+", **RUN_POINTER)
+    last_seen_run = models.ForeignKey(
+        CatalogSyncRun, related_name="+", null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False,
+        db_index=False,
+    )
+    first_seen_run = models.ForeignKey(
+        CatalogSyncRun, related_name="+", null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False,
+        db_index=False,
+    )
 
     class Meta:
         ordering = ["title"]
@@ -161,7 +176,9 @@ class Sku(TimestampedModel):
     created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
     # indexed by catalog_sku_unique (product, sku_id)
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus", **BULK_REFERENCE)
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="skus", db_constraint=False, db_index=False
+    )
     sku_id = models.CharField(max_length=20)
     title = models.CharField(max_length=255)
     description = models.TextField(blank=True)
@@ -177,8 +194,14 @@ class Sku(TimestampedModel):
     last_seen_at = models.DateTimeField(null=True, blank=True, db_default=Now())
     discontinued_at = models.DateTimeField(null=True, blank=True)
     # Run pointers are bookkeeping written by the set-based sync for every row it touches; see RUN_POINTER.
-    last_seen_run = models.ForeignKey(CatalogSyncRun, related_name="+", **RUN_POINTER)
-    first_seen_run = models.ForeignKey(CatalogSyncRun, related_name="+", **RUN_POINTER)
+    last_seen_run = models.ForeignKey(
+        CatalogSyncRun, related_name="+", null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False,
+        db_index=False,
+    )
+    first_seen_run = models.ForeignKey(
+        CatalogSyncRun, related_name="+", null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False,
+        db_index=False,
+    )
 
     class Meta:
         ordering = ["product__title", "sku_id"]
@@ -215,7 +238,7 @@ class Price(models.Model):
     """One price-sheet price; the current one per key has ``is_current``; older ones are history."""
 
     # current prices by SKU: catalog_price_one_current_per_key; history is read with its SKU's current rows
-    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="prices", **BULK_REFERENCE)
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="prices", db_constraint=False, db_index=False)
     term_duration = models.CharField(max_length=4)
     billing_cycle = models.CharField(max_length=16)
     currency = models.CharField(max_length=3)
@@ -226,7 +249,8 @@ class Price(models.Model):
     effective_start = models.DateTimeField()
     effective_end = models.DateTimeField(null=True, blank=True)
     is_current = models.BooleanField(default=True)
-    run = models.ForeignKey(CatalogSyncRun, related_name="+", **RUN_POINTER)
+    run = models.ForeignKey(CatalogSyncRun, related_name="+", null=True, blank=True, on_delete=models.SET_NULL,
+                                      db_constraint=False, db_index=False)
 
     class Meta:
         ordering = ["sku", "term_duration", "billing_cycle", "currency", "-effective_start"]
@@ -246,10 +270,16 @@ class Price(models.Model):
 class CatalogChange(models.Model):
     """One line of a run's change report."""
 
-    run = models.ForeignKey(CatalogSyncRun, on_delete=models.CASCADE, related_name="changes", **BULK_REFERENCE)
+    run = models.ForeignKey(
+        CatalogSyncRun, on_delete=models.CASCADE, related_name="changes", db_constraint=False, db_index=False
+    )
     kind = models.CharField(max_length=16, choices=ChangeKind.choices)
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", **BULK_REFERENCE)
-    sku = models.ForeignKey(Sku, null=True, blank=True, on_delete=models.CASCADE, related_name="+", **BULK_REFERENCE)
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    sku = models.ForeignKey(
+        Sku, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     term_duration = models.CharField(max_length=4, blank=True)
     billing_cycle = models.CharField(max_length=16, blank=True)
     currency = models.CharField(max_length=3, blank=True)

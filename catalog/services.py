@@ -447,9 +447,9 @@ def _apply_api_catalog(run: CatalogSyncRun, data: ApiCatalog, now: dt.datetime) 
             product.save()
         skus = {s.sku_id: s for s in product.skus.all()}
         segments = set()
-        for key in sku_keys:
-            pc_sku = data.skus[key]
-            availabilities = data.availabilities.get(key, [])
+        for sku_key in sku_keys:
+            pc_sku = data.skus[sku_key]
+            availabilities = data.availabilities.get(sku_key, [])
             sku_purchasable = any(a.is_purchasable is not False for a in availabilities)
             if not sku_purchasable:
                 continue
@@ -464,9 +464,9 @@ def _apply_api_catalog(run: CatalogSyncRun, data: ApiCatalog, now: dt.datetime) 
                 "supported_billing_cycles": [str(c).lower() for c in pc_sku.supported_billing_cycles],
                 "last_seen_at": now, "last_seen_run": run,
             }
-            sku = skus.get(key[1])
+            sku = skus.get(sku_key[1])
             if sku is None:
-                sku = Sku.objects.create(product=product, sku_id=key[1], first_seen_at=now, first_seen_run=run,
+                sku = Sku.objects.create(product=product, sku_id=sku_key[1], first_seen_at=now, first_seen_run=run,
                                          **sku_values)
             else:
                 if sku.lifecycle == Lifecycle.DISCONTINUED and product.lifecycle == Lifecycle.ACTIVE:

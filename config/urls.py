@@ -1,7 +1,7 @@
 """Every URL of the product, in one place: which door (page, API) is mounted where."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import accounts.urls
@@ -10,7 +10,7 @@ from api import key_views
 from config import views
 
 # The account pages and the back office's security tools share one URL namespace ("security").
-security_patterns = (
+security_patterns: tuple[list[URLPattern | URLResolver], str] = (
     [*accounts.urls.urlpatterns, path("backoffice/security/", include(backoffice.security.urls.urlpatterns))],
     "security",
 )
@@ -18,6 +18,7 @@ security_patterns = (
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     # Two-step sign-in (password, then authenticator code), password reset, account security, audit log viewer.
     path("accounts/", include("accounts.auth_urls")),
     path("", include(security_patterns)),

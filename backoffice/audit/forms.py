@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 
 from bss.security.selectors import AuditFilters, audit_action_choices, audit_object_type_choices
@@ -10,10 +12,11 @@ class AuditFilterForm(forms.Form):
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "Any action"), *((a, a) for a in audit_action_choices())]
-        self.fields["object_type"].choices = [("", "Any type"), *((t, t) for t in audit_object_type_choices())]
+        action, object_type = (cast(forms.ChoiceField, self.fields[name]) for name in ("action", "object_type"))
+        action.choices = [("", "Any action"), *((a, a) for a in audit_action_choices())]
+        object_type.choices = [("", "Any type"), *((t, t) for t in audit_object_type_choices())]
 
     def to_filters(self) -> AuditFilters:
         if not self.is_valid():

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from backoffice.access import staff_required
 from backoffice.audit.forms import AuditFilterForm
+from bss.http import AuthenticatedHttpRequest
 from bss.models import AuditEvent
 from bss.security import selectors
 
@@ -21,7 +22,7 @@ from bss.security import selectors
 
 @staff_required("bss.view_auditevent")
 @require_GET
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     events = selectors.audit_event_list(filters=form.to_filters())
     page = Paginator(events, 50).get_page(request.GET.get("page"))
@@ -38,7 +39,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 @staff_required("bss.view_auditevent")
 @require_GET
-def audit_event(request: HttpRequest, event_id: int) -> HttpResponse:
+def audit_event(request: AuthenticatedHttpRequest, event_id: int) -> HttpResponse:
     event = selectors.audit_event_get(event_id=event_id)
     keys = sorted(set(event.before or {}) | set(event.after or {}))
     changes = [
@@ -108,7 +109,7 @@ def _csv_rows(events: Any) -> Iterator[str]:
 @staff_required("bss.view_auditevent")
 @staff_required("security.export_auditlog")
 @require_GET
-def audit_export(request: HttpRequest) -> StreamingHttpResponse:
+def audit_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     form = AuditFilterForm(request.GET or None)
     events = selectors.audit_event_list(filters=form.to_filters()).select_related(None)
     response = StreamingHttpResponse(_csv_rows(events), content_type="text/csv; charset=utf-8")

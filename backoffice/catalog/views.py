@@ -24,6 +24,7 @@ from backoffice.catalog.forms import (
     sellable_instances,
 )
 from bss.exceptions import ApplicationError
+from bss.http import AuthenticatedHttpRequest
 from bss.models import Marketplace, Subscription
 from catalog import selectors, services
 from catalog.choices import ChangeKind, Lifecycle, MarkupKind
@@ -74,13 +75,13 @@ def _runs_context(request: HttpRequest, **forms: Any) -> dict[str, Any]:
 
 
 @staff_required(VIEW_RUNS)
-def run_list(request: HttpRequest) -> HttpResponse:
+def run_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "catalog/runs.html", _runs_context(request))
 
 
 @require_POST
 @staff_required(START_RUNS)
-def sync_start(request: HttpRequest) -> HttpResponse:
+def sync_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SyncStartForm(request.POST)
     if form.is_valid():
         try:
@@ -97,7 +98,7 @@ def sync_start(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required(START_RUNS)
-def pricesheet_upload(request: HttpRequest) -> HttpResponse:
+def pricesheet_upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PriceSheetUploadForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
@@ -131,13 +132,13 @@ def _progress(run: CatalogSyncRun) -> dict[str, Any]:
 
 
 @staff_required(VIEW_RUNS)
-def run_progress(request: HttpRequest, run_id: int) -> JsonResponse:
+def run_progress(request: AuthenticatedHttpRequest, run_id: int) -> JsonResponse:
     run = get_object_or_404(CatalogSyncRun, pk=run_id)
     return JsonResponse(_progress(run))
 
 
 @staff_required(VIEW_RUNS)
-def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(CatalogSyncRun.objects.select_related("instance", "requested_by"), pk=run_id)
     counts = {ChangeKind.ADDED: run.added_count, ChangeKind.DISCONTINUED: run.discontinued_count,
               ChangeKind.REPRICED: run.repriced_count}
@@ -162,7 +163,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         "run": run,
         "held_subscriptions": held_subscriptions,
         "progress": _progress(run),
-        "tabs": [(k, ChangeKind(k).label, counts[k]) for k in ChangeKind.values],
+        "tabs": [(k.value, k.label, counts[k]) for k in ChangeKind],
         "kind": kind,
         "kind_label": ChangeKind(kind).label,
         "page": page,
@@ -175,7 +176,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required(START_RUNS)
-def run_confirm(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_confirm(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(CatalogSyncRun, pk=run_id)
     try:
         services.catalog_run_confirm(run=run, actor=request.user)
@@ -188,7 +189,7 @@ def run_confirm(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required(START_RUNS)
-def run_discard(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_discard(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(CatalogSyncRun, pk=run_id)
     try:
         services.catalog_run_discard(run=run, actor=request.user)
@@ -205,7 +206,7 @@ def _can_view_catalog(request: HttpRequest) -> None:
 
 
 @staff_required()
-def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_detail(request: AuthenticatedHttpRequest, product_id: int) -> HttpResponse:
     _can_view_catalog(request)
     product = get_object_or_404(Product.objects.select_related("instance"), pk=product_id)
     skus = list(product.skus.order_by("sku_id").prefetch_related("availabilities"))
@@ -247,7 +248,7 @@ def _held_subscriptions(instance_id: int, items: list[tuple[str, str | None]], l
 
 
 @staff_required(VIEW_OFFERS)
-def marketplace_list(request: HttpRequest) -> HttpResponse:
+def marketplace_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     marketplaces = (
         Marketplace.objects.select_related("instance", "owner", "catalog_settings")
         .annotate(published=Count("offers", filter=Q(offers__is_published=True)))
@@ -306,7 +307,7 @@ def _rule_initial(rule: MarkupRule | None) -> dict[str, Any]:
 
 
 @staff_required(VIEW_OFFERS)
-def marketplace_detail(request: HttpRequest, marketplace_id: int) -> HttpResponse:
+def marketplace_detail(request: AuthenticatedHttpRequest, marketplace_id: int) -> HttpResponse:
     marketplace = get_object_or_404(Marketplace.objects.select_related("instance"), pk=marketplace_id)
     return render(request, "catalog/marketplace_detail.html", _marketplace_context(request, marketplace))
 
@@ -319,7 +320,7 @@ def _back_to_list(request: HttpRequest, marketplace: Marketplace) -> HttpRespons
 
 @require_POST
 @staff_required(CHANGE_OFFERS)
-def offer_publish_view(request: HttpRequest, marketplace_id: int, sku_id: int) -> HttpResponse:
+def offer_publish_view(request: AuthenticatedHttpRequest, marketplace_id: int, sku_id: int) -> HttpResponse:
     marketplace = get_object_or_404(Marketplace, pk=marketplace_id)
     sku = get_object_or_404(Sku.objects.select_related("product"), pk=sku_id)
     publish = request.POST.get("publish") == "1"
@@ -334,7 +335,7 @@ def offer_publish_view(request: HttpRequest, marketplace_id: int, sku_id: int) -
 
 @require_POST
 @staff_required(CHANGE_OFFERS)
-def default_markup_view(request: HttpRequest, marketplace_id: int) -> HttpResponse:
+def default_markup_view(request: AuthenticatedHttpRequest, marketplace_id: int) -> HttpResponse:
     marketplace = get_object_or_404(Marketplace.objects.select_related("instance"), pk=marketplace_id)
     form = MarkupForm(request.POST)
     if form.is_valid():
@@ -352,7 +353,7 @@ def default_markup_view(request: HttpRequest, marketplace_id: int) -> HttpRespon
 
 @require_POST
 @staff_required(CHANGE_OFFERS)
-def catalog_settings_view(request: HttpRequest, marketplace_id: int) -> HttpResponse:
+def catalog_settings_view(request: AuthenticatedHttpRequest, marketplace_id: int) -> HttpResponse:
     marketplace = get_object_or_404(Marketplace, pk=marketplace_id)
     form = CatalogSettingsForm(request.POST)
     form.is_valid()  # a checkbox: always valid
@@ -412,7 +413,7 @@ def _marketplace_sku(marketplace_id: int, sku_id: int) -> tuple[Marketplace, Sku
 
 
 @staff_required(VIEW_OFFERS)
-def sku_pricing(request: HttpRequest, marketplace_id: int, sku_id: int) -> HttpResponse:
+def sku_pricing(request: AuthenticatedHttpRequest, marketplace_id: int, sku_id: int) -> HttpResponse:
     """Price preview of one SKU in a marketplace: the rule in force, and (``?kind=...``) a proposed one."""
     marketplace, sku = _marketplace_sku(marketplace_id, sku_id)
     form, preview = None, None
@@ -427,7 +428,7 @@ def sku_pricing(request: HttpRequest, marketplace_id: int, sku_id: int) -> HttpR
 
 @require_POST
 @staff_required(CHANGE_OFFERS)
-def sku_markup_view(request: HttpRequest, marketplace_id: int, sku_id: int) -> HttpResponse:
+def sku_markup_view(request: AuthenticatedHttpRequest, marketplace_id: int, sku_id: int) -> HttpResponse:
     marketplace, sku = _marketplace_sku(marketplace_id, sku_id)
     if request.POST.get("action") == "delete":
         rule = MarkupRule.objects.filter(marketplace=marketplace, sku=sku).first()

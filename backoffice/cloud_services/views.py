@@ -2,12 +2,13 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from backoffice.access import staff_required
 from backoffice.forms import PartnerCenterInstanceForm
+from bss.http import AuthenticatedHttpRequest
 from bss.models import Marketplace, PartnerCenterInstance
 from bss.partner_center import cloud_for_instance, instance_test_connection
 from bss.services.instances import instance_create, instance_update
@@ -18,7 +19,7 @@ CHANGE_PERMISSION = "bss.change_partnercenterinstance"
 
 
 @staff_required(VIEW_PERMISSION)
-def instance_list(request: HttpRequest) -> HttpResponse:
+def instance_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     instances = list(PartnerCenterInstance.objects.all())
     rows = [(instance, cloud_for_instance(instance)) for instance in instances]
     marketplaces = Marketplace.objects.select_related("instance", "owner")
@@ -29,7 +30,9 @@ def instance_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _save(request: HttpRequest, form: PartnerCenterInstanceForm, instance: PartnerCenterInstance | None) -> bool:
+def _save(
+    request: AuthenticatedHttpRequest, form: PartnerCenterInstanceForm, instance: PartnerCenterInstance | None
+) -> bool:
     try:
         if instance is None:
             saved = instance_create(actor=request.user, **form.field_values(), **form.secret_changes())
@@ -46,7 +49,7 @@ def _save(request: HttpRequest, form: PartnerCenterInstanceForm, instance: Partn
 
 
 @staff_required(CHANGE_PERMISSION)
-def instance_create_view(request: HttpRequest) -> HttpResponse:
+def instance_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PartnerCenterInstanceForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and _save(request, form, None):
         return redirect("backoffice:cloud_services")
@@ -54,7 +57,7 @@ def instance_create_view(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(CHANGE_PERMISSION)
-def instance_edit_view(request: HttpRequest, instance_id: int) -> HttpResponse:
+def instance_edit_view(request: AuthenticatedHttpRequest, instance_id: int) -> HttpResponse:
     instance = get_object_or_404(PartnerCenterInstance, pk=instance_id)
     form = PartnerCenterInstanceForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid() and _save(request, form, instance):
@@ -64,7 +67,7 @@ def instance_edit_view(request: HttpRequest, instance_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required(CHANGE_PERMISSION)
-def instance_test_connection_view(request: HttpRequest, instance_id: int) -> HttpResponse:
+def instance_test_connection_view(request: AuthenticatedHttpRequest, instance_id: int) -> HttpResponse:
     instance = get_object_or_404(PartnerCenterInstance, pk=instance_id)
     result = instance_test_connection(instance)
     (messages.success if result.ok else messages.error)(request, f"{instance.name}: {result.message}")
@@ -73,7 +76,7 @@ def instance_test_connection_view(request: HttpRequest, instance_id: int) -> Htt
 
 @require_POST
 @staff_required("bss.change_marketplace")
-def marketplace_annual_billing_view(request: HttpRequest, marketplace_id: int) -> HttpResponse:
+def marketplace_annual_billing_view(request: AuthenticatedHttpRequest, marketplace_id: int) -> HttpResponse:
     marketplace = get_object_or_404(Marketplace, pk=marketplace_id)
     enabled = request.POST.get("annual_billing_enabled") == "on"
     marketplace_set_annual_billing(actor=request.user, marketplace=marketplace, enabled=enabled)

@@ -1,15 +1,16 @@
 """Back office: customers (list and page)."""
 
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from backoffice.access import staff_required
 from bss import selectors
+from bss.http import AuthenticatedHttpRequest
 
 
 @staff_required()
-def customer_list(request: HttpRequest) -> HttpResponse:
+def customer_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     customers = selectors.customer_list_for_user(user=request.user, search=search).annotate(
         tenant_count=Count("tenants", distinct=True)
@@ -18,7 +19,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required()
-def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_detail(request: AuthenticatedHttpRequest, customer_id: int) -> HttpResponse:
     customer = selectors.customer_get_for_user(user=request.user, customer_id=customer_id)
     context = {
         "customer": customer,

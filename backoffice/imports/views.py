@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from backoffice.access import staff_required
 from backoffice.imports.forms import PreviewStartForm, ResellerMapForm
 from bss.exceptions import ApplicationError
+from bss.http import AuthenticatedHttpRequest
 from reconciliation.imports import selectors
 from reconciliation.imports.choices import Classification, Outcome, ResellerAction, RunStatus
 from reconciliation.imports.models import ImportRun
@@ -31,7 +32,7 @@ ITEMS_PER_PAGE = 100
 
 @staff_required(PERMISSION)
 @require_http_methods(["GET", "POST"])
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PreviewStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -70,7 +71,7 @@ def _progress(run: ImportRun) -> dict[str, object]:
 
 @staff_required(PERMISSION)
 @require_GET
-def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(run_id=run_id)
     classification = request.GET.get("c", "")
     if classification not in Classification.values:
@@ -114,7 +115,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @staff_required(PERMISSION)
 @require_GET
-def run_progress(request: HttpRequest, run_id: int) -> JsonResponse:
+def run_progress(request: AuthenticatedHttpRequest, run_id: int) -> JsonResponse:
     return JsonResponse(_progress(selectors.run_get(run_id=run_id)))
 
 
@@ -128,7 +129,7 @@ def _back(run: ImportRun, request: HttpRequest) -> HttpResponse:
 
 @staff_required(PERMISSION)
 @require_POST
-def run_select(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_select(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(run_id=run_id)
     action = request.POST.get("action", "")
     try:
@@ -153,7 +154,7 @@ def run_select(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @staff_required(PERMISSION)
 @require_POST
-def run_resellers_map(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_resellers_map(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(run_id=run_id)
     form = ResellerMapForm(request.POST)
     if not form.is_valid():
@@ -178,7 +179,7 @@ def run_resellers_map(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @staff_required(PERMISSION)
 @require_POST
-def run_start(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_start(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(run_id=run_id)
     try:
         import_run_start(actor=request.user, run=run)
@@ -189,7 +190,7 @@ def run_start(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @staff_required(PERMISSION)
 @require_POST
-def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_retry(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(run_id=run_id)
     try:
         if run.status == RunStatus.PREVIEW_FAILED:
@@ -208,7 +209,7 @@ class _Echo:
 
 @staff_required(PERMISSION)
 @require_GET
-def run_report_csv(request: HttpRequest, run_id: int) -> StreamingHttpResponse:
+def run_report_csv(request: AuthenticatedHttpRequest, run_id: int) -> StreamingHttpResponse:
     run = selectors.run_get(run_id=run_id)
     writer = csv.writer(_Echo())
 

@@ -5,13 +5,14 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from backoffice.access import staff_required
 from bss.choices import AcceptanceRole
 from bss.exceptions import ApplicationError
+from bss.http import AuthenticatedHttpRequest
 from bss.models import PartnerCenterInstance, Reseller
 from provisioning import selectors
 from provisioning.choices import OperationKind, OperationStatus
@@ -35,15 +36,14 @@ def _date(value: str | None) -> date | None:
 
 
 @staff_required(VIEW_OPERATIONS)
-def operation_list_view(request: HttpRequest) -> HttpResponse:
-    filters = {
-        "status": request.GET.get("status", ""),
-        "kind": request.GET.get("kind", ""),
-        "instance_id": _int(request.GET.get("instance")),
-        "order": request.GET.get("order", ""),
-        "search": request.GET.get("q", "").strip(),
-    }
-    page = Paginator(selectors.operation_list(**filters), 50).get_page(request.GET.get("page"))
+def operation_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    status, kind, order = (request.GET.get(name, "") for name in ("status", "kind", "order"))
+    instance_id, search = _int(request.GET.get("instance")), request.GET.get("q", "").strip()
+    filters = {"status": status, "kind": kind, "instance_id": instance_id, "order": order, "search": search}
+    operations = selectors.operation_list(
+        status=status, kind=kind, instance_id=instance_id, order=order, search=search
+    )
+    page = Paginator(operations, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -62,11 +62,11 @@ def operation_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(VIEW_OPERATIONS)
-def operation_detail_view(request: HttpRequest, operation_id: int) -> HttpResponse:
+def operation_detail_view(request: AuthenticatedHttpRequest, operation_id: int) -> HttpResponse:
     try:
         operation = selectors.operation_get(operation_id=operation_id)
     except ProvisioningOperation.DoesNotExist:
-        return get_object_or_404(ProvisioningOperation, pk=-1)
+        raise Http404("No ProvisioningOperation matches the given query.") from None
     siblings = (
         ProvisioningOperation.objects.filter(order=operation.order).order_by("sequence") if operation.order_id else []
     )
@@ -86,7 +86,7 @@ def operation_detail_view(request: HttpRequest, operation_id: int) -> HttpRespon
 
 @require_POST
 @staff_required(RETRY_OPERATIONS)
-def operation_retry_view(request: HttpRequest, operation_id: int) -> HttpResponse:
+def operation_retry_view(request: AuthenticatedHttpRequest, operation_id: int) -> HttpResponse:
     operation = get_object_or_404(ProvisioningOperation, pk=operation_id)
     try:
         services.operation_retry(actor=request.user, operation=operation)
@@ -108,7 +108,7 @@ def _mca_filters(request: HttpRequest) -> dict:
 
 
 @staff_required(VIEW_MCA)
-def mca_log_view(request: HttpRequest) -> HttpResponse:
+def mca_log_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = _mca_filters(request)
     page = Paginator(selectors.mca_log(**filters), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -145,7 +145,7 @@ def _csv_safe(value: object) -> str:
 
 
 @staff_required(VIEW_MCA)
-def mca_log_csv_view(request: HttpRequest) -> StreamingHttpResponse:
+def mca_log_csv_view(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     rows = selectors.mca_log(**_mca_filters(request)).iterator(chunk_size=500)
     writer = csv.writer(_Echo())
 

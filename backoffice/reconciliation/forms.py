@@ -1,6 +1,6 @@
 """Forms of the reconciliation tool: they validate input; services act."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -15,7 +15,8 @@ class RunStartForm(forms.Form):
     customer = forms.ModelChoiceField(queryset=Customer.objects.all(), required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         scope = data.get("scope")
         if scope and not data.get(scope):
             self.add_error(scope, f"Choose the {RunScope(scope).label.lower()} to reconcile.")
@@ -68,10 +69,11 @@ class BulkActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Any integer is accepted here; the selector decides what exists and may be seen.
         raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
-        self.fields["ids"].choices = [(value, value) for value in raw]
+        cast(forms.ChoiceField, self.fields["ids"]).choices = [(value, value) for value in raw]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("target") == self.SELECTED and not data.get("ids"):
             raise forms.ValidationError("Tick at least one finding, or choose every finding matching the filter.")
         return data

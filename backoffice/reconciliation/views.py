@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from backoffice.access import staff_required
 from backoffice.reconciliation.forms import BulkActionForm, FindingActionForm, FindingFilterForm, RunStartForm
 from bss.exceptions import ApplicationError
+from bss.http import AuthenticatedHttpRequest
 from bss.models import AuditEvent, Subscription
 from reconciliation import selectors
 from reconciliation.choices import (
@@ -35,7 +36,7 @@ POLICY_PERMISSION = "reconciliation.change_autoapplypolicy"
 
 
 @staff_required(VIEW_PERMISSION)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     runs = selectors.run_list(user=request.user)[:25]
     open_counts = dict(
         selectors.finding_list(user=request.user)
@@ -58,7 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required(RUN_PERMISSION)
-def run_start(request: HttpRequest) -> HttpResponse:
+def run_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = RunStartForm(request.POST)
     if form.is_valid():
         try:
@@ -93,7 +94,7 @@ def _progress(run: ReconciliationRun) -> dict[str, object]:
 
 
 @staff_required(VIEW_PERMISSION)
-def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(user=request.user, run_id=run_id)
     by_kind = dict(run.findings.values_list("kind").annotate(n=Count("id")).order_by())
     context = {
@@ -107,14 +108,14 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @staff_required(VIEW_PERMISSION)
-def run_progress(request: HttpRequest, run_id: int) -> JsonResponse:
+def run_progress(request: AuthenticatedHttpRequest, run_id: int) -> JsonResponse:
     run = selectors.run_get(user=request.user, run_id=run_id)
     return JsonResponse(_progress(run))
 
 
 @require_POST
 @staff_required(RUN_PERMISSION)
-def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_cancel(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(user=request.user, run_id=run_id)
     try:
         reconciliation_run_cancel(actor=request.user, run=run)
@@ -126,7 +127,7 @@ def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @staff_required(VIEW_PERMISSION)
-def finding_list(request: HttpRequest) -> HttpResponse:
+def finding_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     data = request.GET.copy()
     if "status" not in data:
         data["status"] = FindingStatus.OPEN
@@ -147,7 +148,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required(APPLY_PERMISSION)
-def findings_bulk(request: HttpRequest) -> HttpResponse:
+def findings_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = FindingFilterForm(request.GET)
     back = f"{reverse('reconciliation:finding_list')}?{request.GET.urlencode()}"
     form = BulkActionForm(request.POST)
@@ -180,7 +181,7 @@ def findings_bulk(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(VIEW_PERMISSION)
-def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
+def finding_detail(request: AuthenticatedHttpRequest, finding_id: int) -> HttpResponse:
     finding = selectors.finding_get(user=request.user, finding_id=finding_id)
     fields = sorted(set(finding.bss_values) | set(finding.pc_values))
     comparison = [(name, finding.bss_values.get(name, "—"), finding.pc_values.get(name, "—")) for name in fields]
@@ -203,7 +204,7 @@ def finding_detail(request: HttpRequest, finding_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required(APPLY_PERMISSION)
-def finding_action(request: HttpRequest, finding_id: int) -> HttpResponse:
+def finding_action(request: AuthenticatedHttpRequest, finding_id: int) -> HttpResponse:
     finding = selectors.finding_get(user=request.user, finding_id=finding_id)
     form = FindingActionForm(request.POST)
     if not form.is_valid():
@@ -229,7 +230,7 @@ def finding_action(request: HttpRequest, finding_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required(POLICY_PERMISSION)
-def policies_update(request: HttpRequest) -> HttpResponse:
+def policies_update(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = selectors.auto_apply_policies()
     for kind in AUTO_APPLICABLE_KINDS:
         wanted = request.POST.get(f"auto_{kind}") == "on"

@@ -1,7 +1,7 @@
 """Back office: reseller list with figures, reseller detail, onboarding with the first user's invitation."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from backoffice.access import staff_required
@@ -9,18 +9,19 @@ from backoffice.forms import ResellerOnboardingForm
 from bss import selectors
 from bss.choices import ResellerKind
 from bss.exceptions import ApplicationError, NotFound
+from bss.http import AuthenticatedHttpRequest
 from bss.models import Reseller
 from bss.services.resellers import MarketplaceInput, reseller_onboard
 
 
 @staff_required("bss.view_reseller")
-def reseller_list(request: HttpRequest) -> HttpResponse:
+def reseller_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     resellers = selectors.reseller_list_with_figures(user=request.user).prefetch_related("marketplaces")
     return render(request, "backoffice/reseller_list.html", {"resellers": resellers})
 
 
 @staff_required("bss.view_reseller")
-def reseller_detail(request: HttpRequest, reseller_id: int) -> HttpResponse:
+def reseller_detail(request: AuthenticatedHttpRequest, reseller_id: int) -> HttpResponse:
     reseller = selectors.reseller_list_with_figures(user=request.user).filter(pk=reseller_id).first()
     if reseller is None:
         raise NotFound("Reseller not found.")
@@ -35,7 +36,7 @@ def reseller_detail(request: HttpRequest, reseller_id: int) -> HttpResponse:
 
 
 @staff_required("bss.add_reseller")
-def reseller_onboard_view(request: HttpRequest) -> HttpResponse:
+def reseller_onboard_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ResellerOnboardingForm(request.POST or None)
     provider = Reseller.objects.filter(kind=ResellerKind.PROVIDER).order_by("pk").first()
     if provider is None:

@@ -1,7 +1,7 @@
 """Back office: the provider's price to a tenant reseller (its wholesale price rules)."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -10,6 +10,7 @@ from backoffice.tier2.forms import WholesaleForm
 from bss import selectors as bss_selectors
 from bss.choices import ResellerKind
 from bss.exceptions import ApplicationError, NotFound
+from bss.http import AuthenticatedHttpRequest
 from catalog import selectors as catalog_selectors
 from catalog.models import Sku
 from catalog.resellerprices import selectors as price_selectors
@@ -20,7 +21,7 @@ from catalog.resellerprices.wholesale import wholesale_for_reseller
 
 @staff_required("bss.change_reseller")
 @require_http_methods(["GET", "POST"])
-def wholesale(request: HttpRequest, reseller_id: int) -> HttpResponse:
+def wholesale(request: AuthenticatedHttpRequest, reseller_id: int) -> HttpResponse:
     reseller = bss_selectors.reseller_list_for_user(user=request.user).filter(
         pk=reseller_id, kind=ResellerKind.TENANT
     ).first()

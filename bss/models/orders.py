@@ -1,4 +1,5 @@
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -62,3 +63,8 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.product_name}"
+
+    @property
+    def total(self) -> Decimal:
+        """What the line comes to at the order's price: unit price x quantity."""
+        return self.unit_price * self.quantity

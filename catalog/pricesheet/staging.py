@@ -255,7 +255,8 @@ class Stager:
                         raise PriceSheetError(
                             f"expected {width} values, found {len(values)} (malformed or truncated row)", row=number
                         )
-                    yield normalize_values(number, dict(zip(names, values, strict=True)), market=self.market)
+                    named = {name: value for name, value in zip(names, values, strict=True) if name is not None}
+                    yield normalize_values(number, named, market=self.market)
             except csv.Error as exc:
                 raise PriceSheetError(f"malformed CSV ({exc}); is the file truncated?", row=number + 1) from None
             except UnicodeDecodeError:  # same words as the reader process

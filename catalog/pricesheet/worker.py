@@ -321,6 +321,7 @@ class _Parser:
                                   f"{end or _NULL}{price_tail}")
                 else:  # every row as it is (staging keeps the latest of repeated keys), in TYPED_COLUMNS order
                     if (product_title, sku_title, publisher, description) != texts:
+                        assert product is not None and sku is not None  # set by the first row (ids always change)
                         texts = (product_title, sku_title, publisher, description)
                         head = (f"{_escape(product)}\t{_escape(sku)}\t{_escape(product_title.strip()[:255])}\t"
                                 f"{_escape(sku_title.strip()[:255])}\t{_escape(publisher.strip()[:120])}\t"

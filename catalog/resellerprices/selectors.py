@@ -66,7 +66,7 @@ def price_list_for_marketplace(
         skus = skus.filter(title__icontains=search) | skus.filter(product__product_id__icontains=search)
     rows = []
     for sku in skus[:limit]:
-        costs = wholesale.apply(sku.pk, sku.current_prices)  # type: ignore[attr-defined]
+        costs = wholesale.apply(sku.pk, sku.current_prices)
         markup = catalog_selectors.markup_for(rules, sku.pk)
         plans = catalog_selectors.plan_prices(sku=sku, currency=marketplace.currency, markup=markup,
                                               allow_annual=allow_annual, prices=costs)

@@ -2,6 +2,7 @@
 both demo marketplaces (provider: 20% over cost; the tenant reseller: 15% over its wholesale price)."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.management.base import BaseCommand
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--instance", default="Fabrikam global cloud (simulator)")
 
-    def handle(self, *args: object, **options: str) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         instance = PartnerCenterInstance.objects.get(name=options["instance"])
         if not Sku.objects.filter(product__instance=instance).exists():
             run = catalog_sync_run(instance=instance, market=instance.default_market)

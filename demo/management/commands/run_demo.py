@@ -1,6 +1,7 @@
 """`make demo`: start the Partner Center simulator, seed demo data, start a Celery worker (with beat) on the
 embedded transport and the web server; print the URL and fresh logins; stop everything on Ctrl-C."""
 
+import http.client
 import os
 import secrets
 import signal
@@ -8,9 +9,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pyotp
-import requests
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -20,6 +21,12 @@ from bss.security.models import TOTPDevice
 from bss.security.services import recovery_codes_regenerate, totp_enrolment_confirm, totp_enrolment_start
 from demo.management.commands.seed_demo import DEMO_USERS, TENANT_RESELLER_MPN, TENANT_RESELLER_TENANT_ID
 from partnercenter.simulator.seed import INDIRECT_TENANT
+from partnercenter.simulator.testing import Control
+
+
+def _command_name(args: object) -> object:
+    """What a child process runs, for a message: the module or script of ``python -m X``/``python X``."""
+    return args[2] if isinstance(args, list) and len(args) > 2 else args
 
 
 class Command(BaseCommand):
@@ -30,7 +37,7 @@ class Command(BaseCommand):
         parser.add_argument("--simulator-port", type=int, default=8765)
         parser.add_argument("--no-worker", action="store_true", help="Do not start the Celery worker")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         port = int(options["port"])
         sim_port = int(options["simulator_port"])
         var = Path(settings.VAR_DIR)
@@ -49,7 +56,11 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     child.kill()
 
-        signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+        def stop_and_exit(*_: object) -> None:
+            stop()
+            sys.exit(0)
+
+        signal.signal(signal.SIGTERM, stop_and_exit)
         try:
             logs = var / "logs"
             logs.mkdir(exist_ok=True)
@@ -111,7 +122,7 @@ class Command(BaseCommand):
             self._print_banner(port, sim_url, logins, logs, totp_secret, recovery_codes)
             while all(child.poll() is None for child in children):
                 time.sleep(1)
-            failed = [child.args[2] if len(child.args) > 2 else child.args for child in children if child.poll()]
+            failed = [_command_name(child.args) for child in children if child.poll()]
             raise CommandError(f"A demo process stopped unexpectedly ({failed}); see {logs}.")
         except KeyboardInterrupt:
             self.stdout.write("\nStopping the demo...")
@@ -124,36 +135,37 @@ class Command(BaseCommand):
             if process.poll() is not None:
                 raise CommandError("The Partner Center simulator did not start; see var/logs/simulator.log.")
             try:
-                if ca.exists() and requests.get(f"{url}/_sim/state", verify=str(ca), timeout=2).ok:
+                if ca.exists():
+                    Control(url, verify=str(ca), timeout=2).state()
                     return
-            except requests.RequestException:
+            except (OSError, RuntimeError):  # not listening yet (requests' errors are OSErrors), or not ready
                 pass
             time.sleep(0.3)
         raise CommandError("The Partner Center simulator did not answer within 30 s.")
 
     def _register_tenant_reseller(self, url: str, ca: Path) -> None:
         # The simulator starts from its seed on every run; tell it about the demo's tenant reseller.
-        requests.post(
-            f"{url}/_sim/partners/{INDIRECT_TENANT}/resellers",
-            json={
-                "tenantId": TENANT_RESELLER_TENANT_ID,
-                "name": "Northwind Cloud Solutions",
-                "mpnId": TENANT_RESELLER_MPN,
-                "location": "US",
-                "mpaAccepted": True,
-            },
-            verify=str(ca),
-            timeout=10,
-        ).raise_for_status()
+        Control(url, verify=str(ca), timeout=10).add_reseller(
+            INDIRECT_TENANT,
+            tenantId=TENANT_RESELLER_TENANT_ID,
+            name="Northwind Cloud Solutions",
+            mpnId=TENANT_RESELLER_MPN,
+            location="US",
+            mpaAccepted=True,
+        )
 
     def _wait_for_web(self, port: int, process: subprocess.Popen[bytes]) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and process.poll() is None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                connection.request("GET", "/healthz")
+                connection.getresponse()
                 return
-            except requests.RequestException:
+            except (OSError, http.client.HTTPException):
                 time.sleep(0.3)
+            finally:
+                connection.close()
 
     def _fresh_passwords(self) -> dict[str, str]:
         logins = {}

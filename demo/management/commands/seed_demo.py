@@ -3,6 +3,7 @@
 Idempotent: a second run leaves existing rows alone."""
 
 import secrets
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -16,7 +17,7 @@ from bss.services.instances import instance_create, instance_update
 from partnercenter.simulator.seed import CHINA_TENANT, INDIRECT_TENANT
 
 # The simulator accepts any client id/secret and refresh token for its seeded partners.
-DEMO_INSTANCES = [
+DEMO_INSTANCES: list[dict[str, Any]] = [
     {
         "name": "Fabrikam global cloud (simulator)",
         "cloud": Cloud.GLOBAL,
@@ -57,7 +58,7 @@ class Command(BaseCommand):
         parser.add_argument("--china-tenant", default=CHINA_TENANT, help="Partner tenant id (21Vianet)")
 
     @transaction.atomic
-    def handle(self, *args: object, **options: str) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if Reseller.objects.filter(kind=ResellerKind.PROVIDER).exists():
             self.stdout.write("Demo data already present; leaving it as it is.")
             self._point_instances_at(options["simulator_url"])
