@@ -219,9 +219,12 @@ def renewal_reminders_send(*, today: date, days: int | None = None) -> int:
 
 
 def _renewal_reminder_send(subscription: Subscription) -> int:
+    term_end = subscription.commitment_end_date
+    if term_end is None:  # renewal_reminders_due selects only subscriptions with a term end
+        return 0
     recipients = renewal_reminder_recipients(subscription)
     reminder = RenewalReminder.objects.create(
-        subscription=subscription, term_end=subscription.commitment_end_date, recipients=", ".join(recipients)
+        subscription=subscription, term_end=term_end, recipients=", ".join(recipients)
     )
     audit_record(
         actor=None,
@@ -236,7 +239,7 @@ def _renewal_reminder_send(subscription: Subscription) -> int:
     context = {
         "subscription": subscription,
         "customer": subscription.customer,
-        "renews_on": subscription.commitment_end_date + timedelta(days=1),
+        "renews_on": term_end + timedelta(days=1),
         "marketplace": subscription.customer.marketplace,
     }
     subject = render_to_string("workspace/email/renewal_reminder_subject.txt", context).strip()
