@@ -59,8 +59,8 @@ class Document(TimestampedModel):
         return self.status == DocumentStatus.FINAL
 
     @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> Any:
-        document = super().from_db(db, field_names, values)
+    def from_db(cls, *args: Any, **kwargs: Any) -> Any:
+        document = super().from_db(*args, **kwargs)
         document._stored_final = document.status == DocumentStatus.FINAL
         return document
 
