@@ -20,12 +20,12 @@ from api.serializers import (
 from bss import selectors
 from bss.choices import AcceptanceRole, BillingCycle, TermDuration, UserRole
 from bss.exceptions import ApplicationError, PermissionDenied
+from bss.inputs import ExistingTenantInput, MCAAcceptanceInput, NewCustomerInput, OrderLineInput
 from bss.models import User
 from bss.request_context import client_ip
 from bss.services.mca import mca_acceptance_record
 from catalog.offers import store_offer_get
 from provisioning import services as provisioning
-from provisioning.inputs import ExistingTenantInput, MCAAcceptanceInput, NewCustomerInput, OrderLineInput
 from provisioning.models import ProvisioningOperation
 
 
@@ -167,7 +167,7 @@ class OrderPlaceView(APIView):
         if "customer_id" in data:
             customer = selectors.customer_get_for_user(user=user, customer_id=data["customer_id"])
         new_customer = NewCustomerInput(**data["new_customer"]) if "new_customer" in data else None
-        order = provisioning.order_place(
+        order = provisioning.order_submit(
             actor=user,
             marketplace=marketplace,
             reseller=reseller,

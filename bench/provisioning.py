@@ -1,7 +1,7 @@
 """Provisioning throughput against the Partner Center simulator.
 
 Starts the HTTPS simulator answering every API call after `--latency` seconds, places `--orders` new-customer orders
-through `provisioning.services.order_place` from `--workers` threads (each thread runs the whole pipeline of its
+through provisioning's `order_submit` from `--workers` threads (each thread runs the whole pipeline of its
 orders, as a Celery worker process would: tasks are eager here), and prints orders/minute and the ratio against the
 critical-path minimum: calls per order x latency x N / K (the time K perfectly parallel workers would need if only
 Partner Center's latency counted). Goal: ratio >= 0.8.
@@ -116,12 +116,12 @@ def _place(n: int) -> str:
     from django.utils import timezone
 
     from bss.choices import AcceptanceRole
-    from provisioning.inputs import MCAAcceptanceInput, NewCustomerInput, OrderLineInput
+    from bss.inputs import MCAAcceptanceInput, NewCustomerInput, OrderLineInput
     from provisioning.services import orders as services
 
     run_id = _CTX["run_id"]
     try:
-        order = services.order_place(
+        order = services.order_submit(
             actor=_CTX["user"], marketplace=_CTX["marketplace"], reseller=_CTX["reseller"],
             submission_key=f"bench-{run_id}-{n}",
             lines=[OrderLineInput("CFQ7TTC0LH18", "0001", "CFQ7TTC0K971", "Microsoft 365 Business Basic",

@@ -1,8 +1,8 @@
 """Write operations of the storefront: the cart, and turning a checked-out cart into an order.
 
 Carts are per-user scratch data (not audited: the order that comes out of a cart is). Placing an order is
-`provisioning.services.order_place`'s job; `checkout_place` only builds its inputs from the cart and the wizard,
-and empties the cart once the order exists.
+`provisioning.services.orders.order_submit`'s job; `checkout_place` only builds its inputs from the cart and the
+wizard, and empties the cart once the order exists.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from bss.exceptions import ApplicationError
+from bss.inputs import ExistingTenantInput, MCAAcceptanceInput, NewCustomerInput, OrderLineInput
 from bss.models import Customer, Marketplace, Order, Reseller, User
 from catalog.offers import store_offer_get
-from provisioning.inputs import ExistingTenantInput, MCAAcceptanceInput, NewCustomerInput, OrderLineInput
 from provisioning.services import orders as provisioning_services
 from storefront import selectors
 from storefront.models import Cart, CartLine
@@ -160,7 +160,7 @@ def checkout_place(
     customer: Customer | None = None,
     existing_tenant: ExistingTenantInput | None = None,
 ) -> Order:
-    """Place the order for the cart (through `provisioning.services.order_place`) and empty the cart.
+    """Place the order for the cart (through `provisioning.services.orders.order_submit`) and empty the cart.
 
     Idempotent on `submission_key`: the same key (double click, a second tab) yields the order it already
     produced, even once the cart is empty. Errors are ApplicationErrors with a message for the user; nothing is
@@ -171,7 +171,7 @@ def checkout_place(
         return existing
     summary = selectors.cart_summary(marketplace=marketplace, cart=cart)
     lines = order_lines_from_cart(summary=summary)
-    order = provisioning_services.order_place(
+    order = provisioning_services.order_submit(
         actor=actor,
         marketplace=marketplace,
         reseller=reseller,

@@ -17,8 +17,8 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.utils import timezone
 
 from bss.choices import AcceptanceRole, UserRole
+from bss.inputs import ExistingTenantInput, MCAAcceptanceInput, NewCustomerInput
 from bss.models import Marketplace, User
-from provisioning.inputs import ExistingTenantInput, MCAAcceptanceInput, NewCustomerInput
 from storefront.forms import MCA_AGREEMENT_LINK, CustomerChoiceForm
 
 NEW = CustomerChoiceForm.NEW

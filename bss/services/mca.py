@@ -6,13 +6,13 @@ once the customer's tenant exists (`POST /v1/customers/{id}/agreements`) and the
 
 import re
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from django.db import transaction
 from django.utils import timezone
 
 from bss.choices import AcceptanceRole
 from bss.exceptions import ApplicationError
+from bss.inputs import MCAAcceptanceInput
 from bss.models import Customer, MCAAcceptance, MicrosoftTenant, User
 from bss.selectors import user_is_provider_staff
 from bss.services.audit import audit_record, snapshot
@@ -33,28 +33,12 @@ class MCAInvalid(ApplicationError):
     code = "mca_invalid"
 
 
-class MCAAcceptanceSpec(Protocol):
-    """What `provisioning.inputs.MCAAcceptanceInput` carries (kept structural: bss does not import provisioning)."""
-
-    signatory_first_name: str
-    signatory_last_name: str
-    signatory_email: str
-    signatory_phone: str
-    accepted_at: datetime
-    role: str
-    ip_address: str | None
-    user_agent: str
-    template_id: str
-    agreement_version: str
-    agreement_link: str
-
-
 def mca_on_record(*, customer: Customer) -> bool:
     """True if an acceptance of the Microsoft Customer Agreement is recorded for the customer."""
     return customer.pk is not None and MCAAcceptance.objects.filter(customer=customer, agreement_type=MCA_TYPE).exists()
 
 
-def mca_validate(*, actor: User, mca: MCAAcceptanceSpec) -> None:
+def mca_validate(*, actor: User, mca: MCAAcceptanceInput) -> None:
     """Raise MCAInvalid with a message the user can act on if the acceptance cannot be recorded as given."""
     problems = []
     if not mca.signatory_first_name.strip() or not mca.signatory_last_name.strip():
@@ -75,7 +59,7 @@ def mca_validate(*, actor: User, mca: MCAAcceptanceSpec) -> None:
 
 @transaction.atomic
 def mca_acceptance_record(
-    *, actor: User, customer: Customer, tenant: MicrosoftTenant | None, mca: MCAAcceptanceSpec
+    *, actor: User, customer: Customer, tenant: MicrosoftTenant | None, mca: MCAAcceptanceInput
 ) -> MCAAcceptance:
     """Record an acceptance (validated first) and audit it. It is attested to Partner Center later, by provisioning."""
     mca_validate(actor=actor, mca=mca)

@@ -1,26 +1,58 @@
-"""The domain side of orders: validation rules, creation of the order and its lines, and status changes.
+"""Orders: placing one (`order_place`: validation, the customer and its tenant, the MCA acceptance, the order and its
+lines), the validation rules it applies, and status changes.
 
-`provisioning.services.order_place` is the entry point the storefront calls; it uses these functions inside its
-transaction and adds the Partner Center operations. Nothing here talks to Partner Center.
+`provisioning.services.orders.order_submit` is the entry point the storefront and the API call: it calls
+`order_place` and creates the order's Partner Center operations in the same transaction. The only Partner Center
+call here is the live check that a new tenant's domain is free (`domain_prefix_check`), made before the order is
+written.
 """
 
+from __future__ import annotations
+
+import logging
 import re
 from collections.abc import Sequence
-from decimal import Decimal
-from typing import Protocol
+from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from bss.choices import ORDER_TRANSITIONS, BillingCycle, OrderKind, OrderStatus, SubscriptionStatus
-from bss.exceptions import ApplicationError, InvalidTransition
-from bss.models import Customer, Marketplace, MicrosoftTenant, Order, OrderLine, Reseller, Subscription, User
+from bss.choices import (
+    ORDER_TRANSITIONS,
+    BillingCycle,
+    OrderKind,
+    OrderStatus,
+    RelationshipStatus,
+    SubscriptionStatus,
+)
+from bss.exceptions import ApplicationError, InvalidTransition, NotFound
+from bss.inputs import ExistingTenantInput, MCAAcceptanceInput, NewCustomerInput, OrderLineInput
+from bss.models import (
+    Customer,
+    Marketplace,
+    MCAAcceptance,
+    MicrosoftTenant,
+    Order,
+    OrderLine,
+    PartnerCenterInstance,
+    Reseller,
+    Subscription,
+    User,
+)
+from bss.partner_center import get_client
+from bss.services import mca as mca_services
+from bss.services.accounts import customer_create, tenant_create
 from bss.services.audit import audit_record, snapshot
+from partnercenter import errors as pc_errors
+
+logger = logging.getLogger(__name__)
 
 # Partner Center's rule for the initial domain: letters and digits only, at most 27 characters.
 DOMAIN_PREFIX_RE = re.compile(r"^[a-z0-9]{1,27}$")
 ONMICROSOFT_SUFFIX = ".onmicrosoft.com"
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _OPEN_ORDER_STATUSES = (OrderStatus.PENDING, OrderStatus.AWAITING_RELATIONSHIP, OrderStatus.PROVISIONING)
 
 
@@ -62,38 +94,27 @@ class DuplicateSubmissionKey(OrderRefused):
     code = "duplicate_submission_key"
 
 
-class OrderLineSpec(Protocol):
-    """What `provisioning.inputs.OrderLineInput` carries (structural: bss does not import provisioning)."""
-
-    pc_product_id: str
-    pc_sku_id: str
-    pc_availability_id: str
-    product_name: str
-    quantity: int
-    term_duration: str
-    billing_cycle: str
-    unit_price: Decimal
-    currency: str
-    min_quantity: int
-    max_quantity: int | None
-    new_subscription_per_order: bool
-    target_subscription_id: int | None
+class MCARequired(ApplicationError):
+    code = "mca_required"
 
 
-class NewCustomerSpec(Protocol):
-    company_name: str
-    domain_prefix: str
-    contact_first_name: str
-    contact_last_name: str
-    contact_email: str
-    contact_phone: str
-    address_line1: str
-    city: str
-    state: str
-    postal_code: str
-    country: str
-    culture: str
-    language: str
+@dataclass(frozen=True)
+class DomainCheck:
+    available: bool
+    message: str
+    domain: str = ""
+    taken: bool = False
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """What `order_place` did: the order; `placed` False when it had been placed already (same submission key);
+    the MCA acceptance to attest to Partner Center (if any) and the subscriptions that order lines add licences to."""
+
+    order: Order
+    placed: bool
+    acceptance: MCAAcceptance | None = None
+    targets: dict[int, Subscription] = field(default_factory=dict)
 
 
 def domain_prefix_normalize(prefix: str) -> str:
@@ -116,6 +137,24 @@ def domain_prefix_problem(prefix: str) -> str | None:
     return None
 
 
+def domain_prefix_check(*, instance: PartnerCenterInstance, prefix: str) -> DomainCheck:
+    """Format rules, then a live `HEAD /v1/domains/{prefix}.onmicrosoft.com` through the instance's client."""
+    problem = domain_prefix_problem(prefix)
+    if problem:
+        return DomainCheck(False, problem)
+    domain = domain_prefix_normalize(prefix) + ONMICROSOFT_SUFFIX
+    if MicrosoftTenant.objects.filter(instance=instance, default_domain=domain).exists():
+        return DomainCheck(False, f"{domain} is already taken; choose another prefix.", domain, taken=True)
+    try:
+        available = get_client(instance).customers.is_domain_available(domain=domain)
+    except pc_errors.PartnerCenterError as exc:
+        logger.warning("domain check failed for instance %s: %s", instance.pk, exc)
+        return DomainCheck(False, "Partner Center could not be asked right now; try again in a moment.", domain)
+    if not available:
+        return DomainCheck(False, f"{domain} is already taken; choose another prefix.", domain, taken=True)
+    return DomainCheck(True, f"{domain} is available.", domain)
+
+
 def order_validate_instance(*, marketplace: Marketplace) -> None:
     instance = marketplace.instance
     if not marketplace.is_active:
@@ -127,7 +166,7 @@ def order_validate_instance(*, marketplace: Marketplace) -> None:
         )
 
 
-def order_validate_lines(*, marketplace: Marketplace, lines: Sequence[OrderLineSpec]) -> None:
+def order_validate_lines(*, marketplace: Marketplace, lines: Sequence[OrderLineInput]) -> None:
     """Quantities within the offer's limits, billing cycle allowed, one currency (the marketplace's)."""
     if not lines:
         raise OrderRefused("The order has no lines.", code="order_empty")
@@ -157,7 +196,7 @@ def order_validate_lines(*, marketplace: Marketplace, lines: Sequence[OrderLineS
             )
 
 
-def order_validate_new_customer(*, new_customer: NewCustomerSpec, marketplace: Marketplace) -> str:
+def order_validate_new_customer(*, new_customer: NewCustomerInput, marketplace: Marketplace) -> str:
     """Company and contact details complete and well formed; returns the tenant's initial domain."""
     missing = [
         label
@@ -193,7 +232,7 @@ def order_validate_new_customer(*, new_customer: NewCustomerSpec, marketplace: M
     return domain
 
 
-def order_validate_repeat(*, tenant: MicrosoftTenant | None, lines: Sequence[OrderLineSpec]) -> None:
+def order_validate_repeat(*, tenant: MicrosoftTenant | None, lines: Sequence[OrderLineInput]) -> None:
     """Unless the plan makes a new subscription per order, a second order of the same offer for the same tenant is
     refused, pointing at "add licences" on the existing subscription (or the order still in progress)."""
     seen: set[tuple[str, str]] = set()
@@ -236,7 +275,7 @@ def order_validate_repeat(*, tenant: MicrosoftTenant | None, lines: Sequence[Ord
             )
 
 
-def order_validate_targets(*, customer: Customer | None, lines: Sequence[OrderLineSpec]) -> dict[int, Subscription]:
+def order_validate_targets(*, customer: Customer | None, lines: Sequence[OrderLineInput]) -> dict[int, Subscription]:
     """Lines that add licences to an existing subscription: it must be the customer's, and active."""
     targets: dict[int, Subscription] = {}
     for line in lines:
@@ -258,6 +297,198 @@ def order_validate_targets(*, customer: Customer | None, lines: Sequence[OrderLi
     return targets
 
 
+def order_place(
+    *,
+    actor: User,
+    marketplace: Marketplace,
+    reseller: Reseller,
+    lines: list[OrderLineInput],
+    new_customer: NewCustomerInput | None = None,
+    customer: Customer | None = None,
+    existing_tenant: ExistingTenantInput | None = None,
+    mca: MCAAcceptanceInput | None,
+    submission_key: str,
+) -> PlacedOrder:
+    """Validate and place an order: the customer and its tenant (new ones created), the MCA acceptance, the order
+    and its lines. Partner Center is not asked to do anything here (`provisioning.services.orders.order_submit` adds
+    the operations in the same transaction).
+
+    Exactly one of `new_customer` (a new BSS customer) or `customer` (an existing one) is given. With
+    `existing_tenant` the order is for the customer's existing Microsoft 365 tenant: it waits in "awaiting
+    relationship" until the tenant's admin has accepted the reseller relationship. With `new_customer` alone a new
+    tenant `<domain_prefix>.onmicrosoft.com` is created (its availability is checked live first). With `customer`
+    alone the order is for that customer's tenant on the marketplace's Partner Center instance.
+
+    The same `submission_key` (one per cart submission: double click, two tabs) returns the order already placed
+    (`placed` False) instead of placing a second one. Raises `bss.exceptions.ApplicationError` subclasses with a
+    message for the user.
+    """
+    if not submission_key:
+        raise ApplicationError("A submission key is required.", code="submission_key_required")
+    existing = _order_for_submission(submission_key, reseller)
+    if existing is not None:
+        return PlacedOrder(existing, placed=False)
+    if (new_customer is None) == (customer is None):
+        raise ApplicationError("Give either the new customer's details or an existing customer.", code="bad_request")
+    if customer is not None and customer.reseller_id != reseller.pk:
+        raise NotFound("Customer not found.")
+    order_validate_instance(marketplace=marketplace)
+    order_validate_lines(marketplace=marketplace, lines=lines)
+    if new_customer is not None and existing_tenant is None:
+        order_validate_new_customer(new_customer=new_customer, marketplace=marketplace)
+        check = domain_prefix_check(instance=marketplace.instance, prefix=new_customer.domain_prefix)
+        if not check.available and check.taken:
+            raise DomainTaken(check.message)
+    try:
+        with transaction.atomic():
+            return _order_place_atomic(
+                actor=actor,
+                marketplace=marketplace,
+                reseller=reseller,
+                lines=lines,
+                new_customer=new_customer,
+                customer=customer,
+                existing_tenant=existing_tenant,
+                mca=mca,
+                submission_key=submission_key,
+            )
+    except IntegrityError:
+        # Two submissions of the same cart raced: the unique submission key let exactly one through.
+        existing = _order_for_submission(submission_key, reseller)
+        if existing is None:
+            raise
+        return PlacedOrder(existing, placed=False)
+
+
+def _order_for_submission(submission_key: str, reseller: Reseller) -> Order | None:
+    order = Order.objects.filter(submission_key=submission_key).first()
+    if order is not None and order.reseller_id != reseller.pk:
+        raise DuplicateSubmissionKey("This submission key has already been used.")
+    return order
+
+
+def _order_place_atomic(
+    *,
+    actor: User,
+    marketplace: Marketplace,
+    reseller: Reseller,
+    lines: list[OrderLineInput],
+    new_customer: NewCustomerInput | None,
+    customer: Customer | None,
+    existing_tenant: ExistingTenantInput | None,
+    mca: MCAAcceptanceInput | None,
+    submission_key: str,
+) -> PlacedOrder:
+    instance = marketplace.instance
+    if customer is not None:
+        customer = Customer.objects.select_for_update(of=("self",)).get(pk=customer.pk)
+    if mca is None and (customer is None or not mca_services.mca_on_record(customer=customer)):
+        raise MCARequired(
+            "The customer's acceptance of the Microsoft Customer Agreement must be on record before ordering: "
+            "let the customer accept it, or confirm that the customer has accepted it."
+        )
+    if mca is not None:
+        mca_services.mca_validate(actor=actor, mca=mca)
+
+    tenant: MicrosoftTenant | None = None
+    if existing_tenant is not None:
+        kind = OrderKind.EXISTING_TENANT
+        ref = existing_tenant.domain_or_tenant_id.strip().lower()
+        if not ref:
+            raise OrderRefused("Enter the tenant's domain or tenant id.", code="tenant_required")
+        tenant = MicrosoftTenant.objects.filter(
+            Q(default_domain=ref) | Q(pc_customer_id=ref), instance=instance
+        ).first()
+        if tenant is not None and (customer is None or tenant.customer_id != customer.pk):
+            raise OrderRefused(
+                f"The tenant {ref} already belongs to another customer.", code="tenant_taken"
+            )
+    elif new_customer is not None:
+        kind = OrderKind.NEW_CUSTOMER
+    else:
+        kind = OrderKind.ADD_ON
+        tenant = (
+            MicrosoftTenant.objects.filter(customer=customer, instance=instance)
+            .exclude(relationship_status=RelationshipStatus.REMOVED)
+            .order_by("id")
+            .first()
+        )
+        if tenant is None:
+            raise OrderRefused(
+                "This customer has no Microsoft tenant in this marketplace's Partner Center account yet.",
+                code="tenant_required",
+            )
+        if tenant.relationship_status != RelationshipStatus.ACTIVE or not tenant.pc_customer_id:
+            raise OrderRefused(
+                f"The tenant {tenant.default_domain} is still being set up; order again once its first order "
+                "has completed.",
+                code="tenant_not_ready",
+            )
+
+    order_validate_repeat(tenant=tenant, lines=lines)
+    targets = order_validate_targets(customer=customer, lines=lines)
+
+    if customer is None:
+        assert new_customer is not None
+        customer = customer_create(
+            actor=actor,
+            reseller=reseller,
+            marketplace=marketplace,
+            company_name=new_customer.company_name.strip(),
+            country=new_customer.country.strip().upper(),
+            contact_first_name=new_customer.contact_first_name.strip(),
+            contact_last_name=new_customer.contact_last_name.strip(),
+            contact_email=new_customer.contact_email.strip(),
+            contact_phone=new_customer.contact_phone.strip(),
+            address_line1=new_customer.address_line1.strip(),
+            city=new_customer.city.strip(),
+            state=new_customer.state.strip(),
+            postal_code=new_customer.postal_code.strip(),
+            culture=new_customer.culture,
+        )
+    if tenant is None:
+        if existing_tenant is not None:
+            ref = existing_tenant.domain_or_tenant_id.strip().lower()
+            tenant = tenant_create(
+                actor=actor,
+                customer=customer,
+                instance=instance,
+                default_domain=ref,
+                pc_customer_id=ref if GUID_RE.match(ref) else None,
+                relationship_status=RelationshipStatus.AWAITING_ACCEPTANCE,
+            )
+        else:
+            assert new_customer is not None
+            tenant = tenant_create(
+                actor=actor,
+                customer=customer,
+                instance=instance,
+                default_domain=domain_prefix_normalize(new_customer.domain_prefix)
+                + ONMICROSOFT_SUFFIX,
+            )
+
+    acceptance = None
+    if mca is not None:
+        acceptance = mca_services.mca_acceptance_record(actor=actor, customer=customer, tenant=tenant, mca=mca)
+    elif kind != OrderKind.ADD_ON:
+        acceptance = MCAAcceptance.objects.filter(customer=customer).order_by("-accepted_at", "-id").first()
+    else:
+        acceptance = mca_services.mca_pending_attestation(customer=customer)
+
+    order = order_create(
+        actor=actor,
+        kind=kind,
+        customer=customer,
+        tenant=tenant,
+        reseller=reseller,
+        marketplace=marketplace,
+        lines=lines,
+        submission_key=submission_key,
+        status=OrderStatus.AWAITING_RELATIONSHIP if kind == OrderKind.EXISTING_TENANT else OrderStatus.PENDING,
+    )
+    return PlacedOrder(order, placed=True, acceptance=acceptance, targets=targets)
+
+
 @transaction.atomic
 def order_create(
     *,
@@ -267,7 +498,7 @@ def order_create(
     tenant: MicrosoftTenant,
     reseller: Reseller,
     marketplace: Marketplace,
-    lines: Sequence[OrderLineSpec],
+    lines: Sequence[OrderLineInput],
     submission_key: str,
     status: str = OrderStatus.PENDING,
 ) -> Order:

@@ -7,7 +7,6 @@ import dataclasses
 import datetime as dt
 import decimal
 import logging
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,7 +18,6 @@ from partnercenter.client import PartnerCenterClient
 from partnercenter.types import UserCredentials
 from provisioning.models import ProvisioningOperation
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SECRET_KEYS = {"password", "user_credentials", "usercredentials", "refresh_token", "access_token", "secret"}
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from bss.choices import OrderStatus
 from bss.services import orders as order_services
+from bss.services.orders import GUID_RE
 from partnercenter import errors as pc_errors
 from partnercenter.client import PartnerCenterClient
 from provisioning.models import ProvisioningOperation
-from provisioning.pipeline.base import GUID_RE, Outcome, Step, sanitize
+from provisioning.pipeline.base import Outcome, Step, sanitize
 from provisioning.pipeline.customer import tenant_linked
 
 RELATIONSHIP_POLL_SECONDS = 300.0

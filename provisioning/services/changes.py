@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from bss.choices import SubscriptionStatus
 from bss.exceptions import ApplicationError, PermissionDenied
+from bss.inputs import ChangeBaseline
 from bss.models import Subscription, User
 from bss.rules.permissions import (
     RECONCILIATION_PUSH_PERMISSION,
@@ -36,7 +37,6 @@ from bss.services import subscriptions as subscription_services
 from bss.services.audit import audit_record
 from catalog.models import Sku
 from provisioning.choices import CLAIMABLE_STATUSES, OperationKind
-from provisioning.inputs import ChangeBaseline
 from provisioning.models import ProvisioningOperation
 from provisioning.services.lifecycle import enqueue
 

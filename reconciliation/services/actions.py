@@ -20,13 +20,13 @@ from django.utils.dateparse import parse_datetime
 
 from bss.choices import LedgerEventKind, RelationshipStatus, SubscriptionStatus
 from bss.exceptions import ApplicationError, InvalidTransition
+from bss.inputs import ChangeBaseline
 from bss.models import MicrosoftTenant, Subscription
 from bss.models import User as BssUser
 from bss.partner_center import get_client
 from bss.services.audit import audit_record, snapshot
 from bss.services.ledger import ledger_record
 from partnercenter import errors as pc_errors
-from provisioning.inputs import ChangeBaseline
 from provisioning.services import subscription_change_request
 from reconciliation import comparators, locks
 from reconciliation.choices import (

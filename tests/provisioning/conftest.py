@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from bss.choices import AcceptanceRole, CspModel
-from provisioning.inputs import MCAAcceptanceInput, NewCustomerInput, OrderLineInput
+from bss.inputs import MCAAcceptanceInput, NewCustomerInput, OrderLineInput
 from provisioning.services import orders, sweep
 from tests.factories.bss import (
     MarketplaceFactory,
@@ -140,7 +140,7 @@ def place(reseller_user, reseller, marketplace, django_capture_on_commit_callbac
         if "customer" not in kwargs and "new_customer" not in kwargs:
             kwargs["new_customer"] = new_customer()
         with django_capture_on_commit_callbacks(execute=True):
-            order = orders.order_place(**kwargs)
+            order = orders.order_submit(**kwargs)
         order.refresh_from_db()
         return order
 

@@ -5,9 +5,10 @@ import pytest
 
 from bss.choices import OrderStatus, RelationshipStatus
 from bss.exceptions import ApplicationError
+from bss.inputs import ExistingTenantInput
 from bss.models import Customer, MicrosoftTenant, Order, Subscription
+from bss.services import orders as order_services
 from provisioning.choices import OperationKind, OperationStatus
-from provisioning.inputs import ExistingTenantInput
 from provisioning.models import ProvisioningOperation
 from provisioning.services import lifecycle, orders
 from tests.provisioning.conftest import DYNAMICS_SALES, line, new_customer, sim_requests
@@ -23,7 +24,7 @@ def _nothing_created(pc_sim):
 
 
 def test_order_without_mca_on_record_is_refused_and_creates_nothing(place, pc_sim):
-    with pytest.raises(orders.MCARequired) as refused:
+    with pytest.raises(order_services.MCARequired) as refused:
         place(mca=None)
 
     assert "Microsoft Customer Agreement" in refused.value.message

@@ -86,7 +86,7 @@ def test_worker_killed_mid_checkout_is_replaced_and_the_order_completes_once(pc_
     replacement = None
     try:
         with producer_on(queue, url):
-            order = orders.order_place(actor=user, marketplace=marketplace, reseller=reseller,
+            order = orders.order_submit(actor=user, marketplace=marketplace, reseller=reseller,
                                          lines=[line(quantity=6)], new_customer=new_customer(), mca=mca(),
                                          submission_key=uuid.uuid4().hex)
 

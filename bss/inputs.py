@@ -1,4 +1,6 @@
-"""The plain inputs of `provisioning.services.order_place`, built by the storefront (and the back office).
+"""The plain inputs of the core's writes: an order (`bss.services.orders.order_place`, through
+`provisioning.services.orders.order_submit`) and a subscription change's baseline
+(`provisioning.services.changes.subscription_change_request`), built by the storefront, the API and the back office.
 
 Frozen dataclasses, no Django: a view turns its validated form into these, the service validates the business rules.
 """
