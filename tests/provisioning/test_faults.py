@@ -44,7 +44,7 @@ def test_429_storm_on_checkout_is_retried_until_partner_center_answers(place, dr
     checkout = ProvisioningOperation.objects.get(order=order, kind=OperationKind.CHECKOUT)
     assert checkout.attempts.first().http_status == 429
     # Every retry re-sent the same MS-RequestId, to the same cart.
-    calls = [r for r in sim_requests(pc_sim, "POST", CHECKOUT)]
+    calls = list(sim_requests(pc_sim, "POST", CHECKOUT))
     assert len(calls) == 5 and len({c["path"] for c in calls}) == 1
     assert {c["headers"]["ms-requestid"] for c in calls} == {
         str(checkout.ms_request_id)
