@@ -9,7 +9,7 @@ from billing.models import CreditNote, Invoice
 from billing.services.credit_notes import credit_note_issue
 from billing.services.runs import invoice_run_create, invoice_run_execute
 from bss.exceptions import ApplicationError
-from tests.billing.scenario import at, buy, cancel, direct_customer
+from tests.billing.scenario import at, buy, cancel, change_seats, direct_customer
 from tests.factories.bss import StaffUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +59,20 @@ def test_staff_credit_a_final_invoice_by_hand_with_a_reason_never_more_than_it_b
 
     assert (partial.kind, partial.total, partial.number[-6:]) == (CreditNoteKind.MANUAL, Decimal("9.60"), "000001")
     assert (rest.subtotal, rest.total, rest.number[-6:]) == (Decimal("40.00"), Decimal("48.00"), "000002")
+
+
+def test_a_seat_reduction_inside_the_window_credits_the_old_count_and_invoices_the_new(provider, issuer):
+    customer = direct_customer(provider, name="Tailspin")
+    sub = buy(customer, at(2025, 6, 28), 10, price="10.08")
+    finalise(2025, 6)
+
+    change_seats(sub, at(2025, 7, 1), 8)  # 10.08 / 30 x 27 = 9.072 -> 9.07 a seat for 1-27 Jul
+    finalise(2025, 7)
+
+    note = CreditNote.objects.get()
+    assert (note.kind, note.invoice.month) == (CreditNoteKind.REFUND, 6)
+    assert [(line.charge_type, line.quantity, line.amount) for line in note.lines.all()] == [
+        ("removeQuantity", 10, Decimal("90.70"))]
+    july = Invoice.objects.get(customer=customer, month=7)
+    assert [(line.charge_type, line.quantity, line.amount) for line in july.lines.all()] == [
+        ("removeQuantity", 8, Decimal("72.56"))]

@@ -74,3 +74,20 @@ def test_each_issuer_runs_last_month_on_its_billing_day_once(provider, issuer, d
 
     assert [(r.year, r.month, r.finalise, r.issuer) for r in started] == [(2025, 6, True, issuer)]
     assert again == [] and InvoiceRun.objects.get().status == RunStatus.FINALISED
+
+
+def test_charges_are_invoiced_in_advance_monthly_cycles_monthly_annual_upfront_at_their_cycle_date(provider, issuer):
+    customer = direct_customer(provider)
+    buy(customer, at(2025, 3, 15), 10, price="120.96", term="P1Y", cycle="annual", name="Yearly upfront")
+    buy(customer, at(2025, 3, 15), 10, price="10.08", term="P1Y", cycle="monthly", name="Yearly, paid monthly")
+
+    run(2025, 3)
+    run(2025, 4)
+
+    march, april = (Invoice.objects.get(month=m) for m in (3, 4))
+    assert sorted((line.description, line.charge_type, line.charge_end, line.amount) for line in march.lines.all()) == [
+        ("Yearly upfront", "new", dt.date(2026, 3, 14), Decimal("1209.60")),
+        ("Yearly, paid monthly", "new", dt.date(2025, 4, 14), Decimal("100.80")),
+    ]
+    assert [(line.description, line.charge_type, line.charge_start, line.amount) for line in april.lines.all()] == [
+        ("Yearly, paid monthly", "cycleCharge", dt.date(2025, 4, 15), Decimal("100.80"))]
