@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from api.keys import api_key_create
 from catalog.models import Price, Sku
 from catalog.services import catalog_sync_run, markup_rule_set, offer_publish
-from tests.factories.bss import MarketplaceFactory, ResellerFactory, ResellerUserFactory, UserFactory
+from tests.factories.bss import MarketplaceFactory, ResellerFactory, ResellerUserFactory, UserFactory, reseller_of
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def synced_marketplace(sim_instance):
 
 def _key_for(marketplace):
     admin = ResellerUserFactory(is_reseller_admin=True, reseller__parent=marketplace.owner)
-    _key, secret = api_key_create(actor=admin, reseller=admin.reseller, name="catalog")
+    _key, secret = api_key_create(actor=admin, reseller=reseller_of(admin), name="catalog")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
     return client

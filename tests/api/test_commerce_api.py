@@ -9,7 +9,7 @@ from api.models import IdempotencyRecord
 from bss.models import Order, Subscription
 from catalog.models import Sku
 from catalog.services import catalog_sync_run, offer_publish
-from tests.factories.bss import MarketplaceFactory, ProviderFactory, ResellerUserFactory
+from tests.factories.bss import MarketplaceFactory, ProviderFactory, ResellerUserFactory, reseller_of
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def shop(sim_instance, pc_sim, settings):
 
 def _api_for(marketplace):
     admin = ResellerUserFactory(is_reseller_admin=True, reseller__parent=marketplace.owner)
-    _key, secret = api_key_create(actor=admin, reseller=admin.reseller, name="integration")
+    _key, secret = api_key_create(actor=admin, reseller=reseller_of(admin), name="integration")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
     return client

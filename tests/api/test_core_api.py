@@ -1,5 +1,7 @@
 """The core REST API: keys, scoping, errors, idempotency, throttling."""
 
+from typing import Any
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -12,6 +14,7 @@ from tests.factories.bss import (
     MarketplaceFactory,
     ResellerUserFactory,
     SubscriptionFactory,
+    reseller_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +29,7 @@ def _fresh_throttle_counters():
 def reseller_a():
     admin = ResellerUserFactory(is_reseller_admin=True)
     MarketplaceFactory(owner=admin.reseller.parent)
-    _key, secret = api_key_create(actor=admin, reseller=admin.reseller, name="PSA sync")
+    _key, secret = api_key_create(actor=admin, reseller=reseller_of(admin), name="PSA sync")
     return admin, secret
 
 
@@ -91,7 +94,7 @@ def test_create_customer_validates_and_audits(reseller_a):
 def test_idempotency_key_replays_and_rejects_a_different_body(reseller_a):
     _admin, secret = reseller_a
     api = _client(secret)
-    headers = {"HTTP_IDEMPOTENCY_KEY": "create-fourth-coffee"}
+    headers: dict[str, Any] = {"HTTP_IDEMPOTENCY_KEY": "create-fourth-coffee"}
     first = api.post("/api/v1/customers/", {"company_name": "Fourth Coffee"}, format="json", **headers)
     again = api.post("/api/v1/customers/", {"company_name": "Fourth Coffee"}, format="json", **headers)
     assert first.status_code == again.status_code == 201

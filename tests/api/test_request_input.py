@@ -5,9 +5,9 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from api.keys import api_key_create
-from bss.models import Customer, Subscription
+from bss.models import Customer, Reseller, Subscription
 from provisioning.models import ProvisioningOperation
-from tests.factories.bss import MarketplaceFactory, ResellerUserFactory, SubscriptionFactory
+from tests.factories.bss import MarketplaceFactory, ResellerUserFactory, SubscriptionFactory, reseller_of
 
 pytestmark = pytest.mark.django_db
 
@@ -17,14 +17,20 @@ def _fresh_throttle_counters():
     cache.clear()
 
 
+class ResellerClient(APIClient):
+    """An API client signed in with one reseller's key; `reseller` is whose key it is."""
+
+    reseller: Reseller
+
+
 @pytest.fixture
 def api():
     admin = ResellerUserFactory(is_reseller_admin=True)
     MarketplaceFactory(owner=admin.reseller.parent)
-    _key, secret = api_key_create(actor=admin, reseller=admin.reseller, name="PSA sync")
-    client = APIClient()
+    _key, secret = api_key_create(actor=admin, reseller=reseller_of(admin), name="PSA sync")
+    client = ResellerClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
-    client.reseller = admin.reseller
+    client.reseller = reseller_of(admin)
     return client
 
 

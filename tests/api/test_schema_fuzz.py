@@ -11,7 +11,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.keys import api_key_create
 from config.wsgi import application
-from tests.factories.bss import MarketplaceFactory, ResellerUserFactory, SubscriptionFactory
+from tests.factories.bss import MarketplaceFactory, ResellerUserFactory, SubscriptionFactory, reseller_of
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +39,7 @@ def api_key(db):
     admin = ResellerUserFactory(is_reseller_admin=True)
     MarketplaceFactory(owner=admin.reseller.parent)
     SubscriptionFactory(tenant__customer__reseller=admin.reseller)
-    _key, secret = api_key_create(actor=admin, reseller=admin.reseller, name="fuzz")
+    _key, secret = api_key_create(actor=admin, reseller=reseller_of(admin), name="fuzz")
     return secret
 
 

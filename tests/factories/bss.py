@@ -51,10 +51,13 @@ def _csp_model_of(partner: Any) -> str:
     return CspModel.INDIRECT_PROVIDER if partner.kind == "indirect_provider" else CspModel.DIRECT
 
 
-class SimInstanceFactory(PartnerCenterInstanceFactory):
+class SimInstanceFactory(ModelFactory[PartnerCenterInstance]):
     """An instance pointed at the Partner Center simulator (`sim`, a SimulatorHandle) for one of its seeded partners
     (`partner`, the direct partner by default), with App+User credentials. Tests take it through the `sim_instance`
     fixture of tests/conftest.py, which also makes the client trust the simulator."""
+
+    class Meta:
+        model = PartnerCenterInstance
 
     class Params:
         sim = None
@@ -181,6 +184,12 @@ class StaffUserFactory(UserFactory):
 class ResellerUserFactory(UserFactory):
     role = UserRole.RESELLER
     reseller = factory.SubFactory(ResellerFactory)
+
+
+def reseller_of(user: User) -> Reseller:
+    """A reseller user's reseller (ResellerUserFactory always sets it)."""
+    assert user.reseller is not None, user
+    return user.reseller
 
 
 class CustomerUserFactory(UserFactory):

@@ -13,6 +13,7 @@ from catalog.models import (
     Availability,
     CatalogChange,
     CatalogSyncRun,
+    HeldPrice,
     MarketplaceCatalogSettings,
     MarkupRule,
     Offer,
@@ -31,6 +32,28 @@ class CatalogSyncRunFactory(ModelFactory[CatalogSyncRun]):
     instance = factory.SubFactory(PartnerCenterInstanceFactory)
     market = "US"
     status = RunStatus.SUCCEEDED
+
+
+class HeldPriceFactory(ModelFactory[HeldPrice]):
+    """A price-sheet row of a run held for confirmation."""
+
+    class Meta:
+        model = HeldPrice
+
+    run = factory.SubFactory(CatalogSyncRunFactory, status=RunStatus.AWAITING_CONFIRMATION)
+    line_no = factory.Sequence(lambda n: n + 2)
+    product_code = "CFQ7TTC0LH18"
+    sku_code = "0001"
+    product_title = "Microsoft 365 Business Basic"
+    sku_title = "Microsoft 365 Business Basic"
+    publisher = "Microsoft Corporation"
+    sku_description = "Productivity apps in the cloud"
+    term_duration = "P1Y"
+    billing_cycle = "monthly"
+    currency = "USD"
+    unit_price = Decimal("6.000000")
+    erp_price = Decimal("7.200000")
+    effective_start = factory.LazyFunction(timezone.now)
 
 
 class ProductFactory(ModelFactory[Product]):

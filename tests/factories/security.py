@@ -10,7 +10,15 @@ import factory
 import pyotp
 from django.utils import timezone
 
-from bss.security.models import LoginFailure, LoginLockout, RecoveryCode, ResellerMFAPolicy, TOTPDevice
+from bss.security.models import (
+    LoginFailure,
+    LoginLockout,
+    PasswordResetRequest,
+    RecoveryCode,
+    ResellerMFAPolicy,
+    ThrottleKey,
+    TOTPDevice,
+)
 from tests.factories.base import ModelFactory
 from tests.factories.bss import ResellerFactory, StaffUserFactory
 
@@ -56,3 +64,20 @@ class LoginLockoutFactory(ModelFactory[LoginLockout]):
     username = factory.Sequence(lambda n: f"user{n}")
     failure_count = 10
     locked_until = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(minutes=15))
+
+
+class ThrottleKeyFactory(ModelFactory[ThrottleKey]):
+    class Meta:
+        model = ThrottleKey
+
+    scope = ThrottleKey.Scope.SIGNIN_ACCOUNT
+    key = factory.Sequence(lambda n: f"user{n}")
+
+
+class PasswordResetRequestFactory(ModelFactory[PasswordResetRequest]):
+    class Meta:
+        model = PasswordResetRequest
+
+    address_digest = factory.Sequence(lambda n: hashlib.sha256(f"user{n}@example.com".encode()).hexdigest())
+    ip_address = "203.0.113.7"
+    sent = True

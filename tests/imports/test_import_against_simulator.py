@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db.models import Max
 
@@ -39,7 +41,7 @@ def _on_commit(django_capture_on_commit_callbacks):
     _capture = None
 
 
-_capture = None
+_capture: Any = None
 
 
 def act(service, **kwargs):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import parse_qs
 
 import pytest
@@ -67,7 +68,7 @@ def test_app_only_provider_caches_until_near_expiry():
 
     token_calls = [c for c in responses.calls if c.request.url == TOKEN_URL]
     assert len(token_calls) == 2
-    form = parse_qs(token_calls[0].request.body)
+    form = parse_qs(cast(str, token_calls[0].request.body))  # a form-encoded token request
     assert form["grant_type"] == ["client_credentials"]
     assert form["scope"] == ["https://api.partnercenter.microsoft.com/.default"]
 
@@ -93,7 +94,7 @@ def test_app_user_provider_redeems_and_persists_rotated_refresh_token():
 
     assert saved == ["rt-2", "rt-3"]
     assert provider.refresh_token == "rt-3"
-    token_calls = [parse_qs(c.request.body) for c in responses.calls if c.request.url == TOKEN_URL]
+    token_calls = [parse_qs(cast(str, c.request.body)) for c in responses.calls if c.request.url == TOKEN_URL]
     assert [f["grant_type"] for f in token_calls] == [["refresh_token"], ["refresh_token"]]
     assert [f["refresh_token"] for f in token_calls] == [["rt-1"], ["rt-2"]]
     assert "https://api.partner.microsoft.com/user_impersonation" in token_calls[1]["scope"][0]

@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 from decimal import Decimal
+from typing import cast
 
 import pytest
 import responses
@@ -52,7 +53,7 @@ def test_cart_create_and_checkout(client: PartnerCenterClient):
     )
     result = client.carts.checkout(customer_id="c1", cart_id=cart.id, request_id="req-checkout")
 
-    body = json.loads(responses.calls[0].request.body)
+    body = json.loads(cast(str, responses.calls[0].request.body))
     assert body == {
         "lineItems": [
             {
@@ -128,7 +129,7 @@ def test_agreement_confirmation(client: PartnerCenterClient):
         email="someone@example.com",
     )
 
-    sent = json.loads(responses.calls[1].request.body)
+    sent = json.loads(cast(str, responses.calls[1].request.body))
     assert sent["templateId"] == "117a77b0-9360-443b-8795-c6dedc750cf9"
     assert sent["type"] == "MicrosoftCustomerAgreement"
     assert sent["dateAgreed"].endswith("Z")

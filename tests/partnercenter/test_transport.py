@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import pytest
 import requests
@@ -317,7 +318,7 @@ def test_subscription_patch_starts_from_fresh_get_and_sends_full_body_with_if_ma
     assert patch.headers["MS-RequestId"] == "req-1"
     import json as _json
 
-    body = _json.loads(patch.body)
+    body = _json.loads(cast(str, patch.body))
     assert body["quantity"] == 12
     assert body["autoRenewEnabled"] is True
     assert body["scheduledNextTermInstructions"] == {"quantity": 20}

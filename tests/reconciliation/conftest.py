@@ -109,7 +109,7 @@ def estate(sim, instance) -> Estate:
         pc_customer_id=seeded["customer_mca"],
         default_domain="northwindtraders.onmicrosoft.com",
     )
-    by_id = {s.id: s for s in get_client(instance).subscriptions.list(customer_id=tenant.pc_customer_id)}
+    by_id = {s.id: s for s in get_client(instance).subscriptions.list(customer_id=seeded["customer_mca"])}
     pc = {
         name.removeprefix("sub_"): by_id[sub_id]
         for name, sub_id in seeded.items()

@@ -137,7 +137,7 @@ def test_password_reset_by_email(client):
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["carol@example.com"] and message.subject == "Reset your cspbss password"
-    link = re.search(r"http://testserver(/accounts/password/reset/\S+/)", message.body).group(1)
+    link = re.search(r"http://testserver(/accounts/password/reset/\S+/)", str(message.body)).group(1)
     form_page = client.get(link, follow=True)
     assert "Choose a new password" in form_page.content.decode()
     response = client.post(

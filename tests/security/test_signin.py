@@ -7,7 +7,7 @@ from django.urls import reverse
 from bss.models import AuditEvent
 from bss.security import services
 from bss.security.models import RecoveryCode, TOTPDevice
-from tests.factories.bss import CustomerUserFactory, ResellerUserFactory, StaffUserFactory
+from tests.factories.bss import CustomerUserFactory, ResellerUserFactory, StaffUserFactory, reseller_of
 from tests.security.conftest import enrol, sign_in, sign_in_fully
 
 pytestmark = pytest.mark.django_db
@@ -211,7 +211,7 @@ def test_reseller_users_are_sent_to_enrolment_when_their_reseller_starts_requiri
     sign_in(client, user)
     assert client.get(reverse("security:account")).status_code == 200
 
-    services.reseller_mfa_policy_set(reseller=user.reseller, mfa_required=True, actor=staff)
+    services.reseller_mfa_policy_set(reseller=reseller_of(user), mfa_required=True, actor=staff)
     response = client.get(reverse("security:account"))
 
     assert response.status_code == 302 and response.url.startswith(reverse("security:mfa_enrol"))
@@ -222,7 +222,7 @@ def test_reseller_users_are_sent_to_enrolment_when_their_reseller_starts_requiri
 
 def test_reseller_users_under_an_mfa_policy_enrol_at_sign_in(client):
     user = ResellerUserFactory()
-    services.reseller_mfa_policy_set(reseller=user.reseller, mfa_required=True, actor=StaffUserFactory())
+    services.reseller_mfa_policy_set(reseller=reseller_of(user), mfa_required=True, actor=StaffUserFactory())
 
     response = sign_in(client, user)
 
@@ -233,7 +233,7 @@ def test_reseller_users_under_an_mfa_policy_enrol_at_sign_in(client):
 def test_api_answers_403_json_while_enrolment_is_pending(client):
     user = ResellerUserFactory()
     sign_in(client, user)
-    services.reseller_mfa_policy_set(reseller=user.reseller, mfa_required=True, actor=StaffUserFactory())
+    services.reseller_mfa_policy_set(reseller=reseller_of(user), mfa_required=True, actor=StaffUserFactory())
 
     response = client.get("/api/v1/customers/")
 

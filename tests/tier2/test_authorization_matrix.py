@@ -182,7 +182,7 @@ SNAPSHOT_MODELS = (Customer, MicrosoftTenant, Subscription, Order, OrderLine, Ma
 
 
 def snapshot() -> dict:
-    data = {m.__name__: list(m.objects.order_by("pk").values()) for m in SNAPSHOT_MODELS}
+    data: dict[str, object] = {m.__name__: list(m.objects.order_by("pk").values()) for m in SNAPSHOT_MODELS}
     data["User"] = list(User.objects.order_by("pk").values("pk", "username", "role", "reseller", "customer",
                                                            "is_active", "password"))
     data["AuditEvent"] = AuditEvent.objects.count()

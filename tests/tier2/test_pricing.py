@@ -35,7 +35,9 @@ def test_reseller_cost_is_cost_plus_percent_to_the_cent():
     assert reseller_cost(cost=Decimal("12.50"), percent=Decimal("-10")) == Decimal("11.25")
     rows = [Price(unit_price=Decimal("6"), erp_price=Decimal("7.2"))]
     twins = Wholesale(default_percent=Decimal("10"), by_sku={5: Decimal("50")}).apply(5, rows)
-    assert (twins[0].unit_price, twins[0].erp_price, rows[0].unit_price) == (Decimal("9.00"), Decimal("7.2"), 6)
+    assert (twins[0].unit_price, twins[0].erp_price, rows[0].unit_price) == (
+        Decimal("9.00"), Decimal("7.2"), Decimal(6)
+    )
 
 
 def test_tenant_marketplace_sells_at_reseller_cost_plus_reseller_markup(side_a, provider_market):

@@ -84,11 +84,17 @@ def world(pc, pc_sim) -> World:
     )
 
 
+def pc_customer_id(tenant: MicrosoftTenant) -> str:
+    """The tenant's Partner Center customer id: set for every tenant here (they exist in the simulator)."""
+    assert tenant.pc_customer_id, tenant
+    return tenant.pc_customer_id
+
+
 def record(tenant: MicrosoftTenant, pc_subscription_id: str, *, backdate_ledger: bool = True) -> Subscription:
     """The BSS twin of a Partner Center subscription, recorded as provisioning does; the first ledger row is dated
     when Partner Center created the subscription (so the BSS and Partner Center agree on the 7-day windows)."""
     client = get_client(tenant.instance)
-    pc_sub = client.subscriptions.get(customer_id=tenant.pc_customer_id, subscription_id=pc_subscription_id)
+    pc_sub = client.subscriptions.get(customer_id=pc_customer_id(tenant), subscription_id=pc_subscription_id)
     sub = subscription_record_from_partner_center(tenant=tenant, order_line=None, pc=pc_sub)
     if backdate_ledger and pc_sub.creation_date:
         LicenseLedgerEntry.objects.filter(subscription=sub).update(created_at=pc_sub.creation_date)
@@ -96,7 +102,7 @@ def record(tenant: MicrosoftTenant, pc_subscription_id: str, *, backdate_ledger:
         subscription_record_entitlements(
             subscription=sub,
             entitlements=client.subscriptions.list_azure_entitlements(
-                customer_id=tenant.pc_customer_id, subscription_id=pc_subscription_id
+                customer_id=pc_customer_id(tenant), subscription_id=pc_subscription_id
             ),
         )
     return sub
@@ -104,7 +110,7 @@ def record(tenant: MicrosoftTenant, pc_subscription_id: str, *, backdate_ledger:
 
 def sim_subscription(pc_sim, tenant: MicrosoftTenant, subscription_id: str):
     return get_client(tenant.instance).subscriptions.get(
-        customer_id=tenant.pc_customer_id, subscription_id=subscription_id
+        customer_id=pc_customer_id(tenant), subscription_id=subscription_id
     )
 
 
@@ -114,16 +120,16 @@ def buy_in_simulator(pc_sim, tenant: MicrosoftTenant, product: tuple[str, str], 
     id Partner Center created."""
     offer = pc_sim.app.backend.catalog.find_sku(product[0], product[1], "US")
     client = get_client(tenant.instance)
-    before = {s.id for s in client.subscriptions.list(customer_id=tenant.pc_customer_id)}
+    before = {s.id for s in client.subscriptions.list(customer_id=pc_customer_id(tenant))}
     cart = client.carts.create(
-        customer_id=tenant.pc_customer_id,
+        customer_id=pc_customer_id(tenant),
         request_id=str(uuid.uuid4()),
         line_items=[CartLineItemRequest(catalog_item_id=offer.catalog_item_id, quantity=quantity,
                                         billing_cycle=billing, term_duration=term)],
     )
-    client.carts.checkout(customer_id=tenant.pc_customer_id, cart_id=cart.id, request_id=str(uuid.uuid4()))
+    client.carts.checkout(customer_id=pc_customer_id(tenant), cart_id=cart.id, request_id=str(uuid.uuid4()))
     pc_sim.control.complete_orders()
-    after = {s.id for s in client.subscriptions.list(customer_id=tenant.pc_customer_id)}
+    after = {s.id for s in client.subscriptions.list(customer_id=pc_customer_id(tenant))}
     (new_id,) = after - before
     return new_id
 
