@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -192,7 +192,11 @@ logout_view = mfa_exempt(auth_views.LogoutView.as_view())
 
 
 def admin_login_redirect(request: HttpRequest) -> HttpResponse:
-    """The admin has no login page of its own: it would skip the second factor."""
+    """The admin has no login page of its own: it would skip the second factor. A signed-in user lands here only
+    when the admin refused them (not staff): 404, never back to the sign-in page, which would send them to the
+    admin again, forever."""
+    if request.user.is_authenticated:
+        raise Http404("Not found")
     return HttpResponseRedirect(reverse("login") + "?" + urlencode({"next": request.GET.get("next", "/admin/")}))
 
 
