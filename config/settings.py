@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "provisioning",
     "reconciliation",
     "reconciliation.imports",
+    "reconciliation.money",
     "storefront",
     "storefront.workspace",
     "accounts",

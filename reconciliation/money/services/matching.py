@@ -1,0 +1,105 @@
+"""The three-way match of a billing period: each of Microsoft's lines with the BSS subscription and our invoice line,
+set-based in the database (`reconciliation.money.services.sql`), never a Python loop per line.
+
+Outcomes per line: matched; amount variance with its cause (timing, promotion, price change, FX, rounding, other) and
+size; leakage ("Microsoft charged, we did not invoice", the sum at stake); "we invoiced, Microsoft did not charge";
+unknown subscription (not in the BSS). A difference within the tolerance (setting `MONEY_MATCH_TOLERANCE`, per line,
+in the billing currency) is a match.
+
+A re-run replaces the period's open rows and leaves accepted or billed ones alone (same key), so a re-run after the
+fixes finds nothing new."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.utils import timezone
+
+from bss.models import PartnerCenterInstance, Subscription, User
+from reconciliation.money.choices import FINDING_OUTCOMES, Cause, MatchedBy, Outcome, Resolution
+from reconciliation.money.models import ChargeMatch, MatchRun, MicrosoftChargeLine
+from reconciliation.money.services import sql
+
+
+def match_tolerance() -> Decimal:
+    return Decimal(str(getattr(settings, "MONEY_MATCH_TOLERANCE", "0.00")))
+
+
+def _previous(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
+def subscriptions_resolve(*, instance: PartnerCenterInstance, year: int, month: int) -> None:
+    """Point the period's lines at the BSS subscription: by Partner Center subscription id, then by customer tenant
+    and order (with product and SKU, as an order may hold several subscriptions). Two UPDATE statements."""
+    lines = MicrosoftChargeLine.objects.filter(instance=instance, year=year, month=month)
+    by_id = Subscription.objects.filter(
+        pc_subscription_id=OuterRef("pc_subscription_id"), tenant__instance=instance).values("pk")[:1]
+    lines.update(subscription=Subquery(by_id), matched_by=MatchedBy.NONE)
+    lines.filter(subscription__isnull=False).update(matched_by=MatchedBy.SUBSCRIPTION_ID)
+    by_order = (
+        Subscription.objects.filter(
+            tenant__instance=instance, tenant__pc_customer_id=OuterRef("customer_tenant_id"),
+            pc_order_id=OuterRef("order_id"), pc_product_id=OuterRef("product_id"), pc_sku_id=OuterRef("sku_id"))
+        .exclude(pc_order_id="").values("pk")[:1]
+    )
+    orphans = lines.filter(subscription__isnull=True).exclude(order_id="")
+    orphans.filter(Exists(by_order)).update(subscription=Subquery(by_order), matched_by=MatchedBy.TENANT_ORDER)
+
+
+def _timing(instance: PartnerCenterInstance, year: int, month: int) -> None:
+    """A charge Microsoft made this period that we invoiced the period before (and Microsoft did not charge then):
+    one variance with cause timing, instead of a leakage now and a not-charged then."""
+    prev_year, prev_month = _previous(year, month)
+    earlier = ChargeMatch.objects.filter(
+        instance=instance, year=prev_year, month=prev_month, outcome=Outcome.NOT_CHARGED,
+        resolution=Resolution.OPEN, subscription=OuterRef("subscription"), charge_type=OuterRef("charge_type"),
+        charge_start=OuterRef("charge_start"), charge_end=OuterRef("charge_end"),
+    ).order_by("pk")
+    leaks = ChargeMatch.objects.filter(
+        instance=instance, year=year, month=month, outcome=Outcome.LEAKAGE, resolution=Resolution.OPEN)
+    leaks.filter(Exists(earlier)).update(
+        outcome=Outcome.VARIANCE, cause=Cause.TIMING, invoice_line=Subquery(earlier.values("invoice_line")[:1]),
+        our_amount=Subquery(earlier.values("our_amount")[:1]),
+    )
+    shifted = ChargeMatch.objects.filter(instance=instance, year=year, month=month, cause=Cause.TIMING)
+    shifted.update(difference=F("microsoft_amount") - F("our_amount"))
+    ChargeMatch.objects.filter(
+        instance=instance, year=prev_year, month=prev_month, outcome=Outcome.NOT_CHARGED, resolution=Resolution.OPEN,
+        invoice_line__in=shifted.values("invoice_line"),
+    ).delete()
+
+
+def _open_findings(instance: PartnerCenterInstance, year: int, month: int) -> set[str]:
+    return set(ChargeMatch.objects.filter(
+        instance=instance, year=year, month=month, resolution=Resolution.OPEN, outcome__in=FINDING_OUTCOMES,
+    ).values_list("key", flat=True))
+
+
+@transaction.atomic
+def match_run(*, instance: PartnerCenterInstance, year: int, month: int, actor: User | None = None) -> MatchRun:
+    """Match the period's imported lines (all of it or nothing: one transaction). Returns the run with its counts:
+    lines per outcome, `findings` open and `new` (open findings the previous run did not have)."""
+    tolerance = match_tolerance()
+    run = MatchRun.objects.create(instance=instance, year=year, month=month, tolerance=tolerance,
+                                  requested_by=actor if actor is not None and actor.pk else None)
+    subscriptions_resolve(instance=instance, year=year, month=month)
+    before = _open_findings(instance, year, month)
+    ChargeMatch.objects.filter(instance=instance, year=year, month=month, resolution=Resolution.OPEN).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(sql.MICROSOFT_SIDE,
+                       sql.microsoft_side_params(instance.pk, year, month, run.pk, str(tolerance)))
+        cursor.execute(sql.OUR_SIDE, sql.our_side_params(instance.pk, year, month, run.pk))
+    _timing(instance, year, month)
+    rows = ChargeMatch.objects.filter(instance=instance, year=year, month=month)
+    counts = {row["outcome"]: row["n"] for row in rows.values("outcome").annotate(n=Count("pk")).order_by()}
+    after = _open_findings(instance, year, month)
+    counts["findings"] = len(after)
+    counts["new"] = len(after - before)
+    run.counts = counts
+    run.finished_at = timezone.now()
+    run.save(update_fields=["counts", "finished_at", "updated_at"])
+    return run

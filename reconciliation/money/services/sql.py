@@ -1,0 +1,153 @@
+"""The three-way match as SQL that runs unchanged on PostgreSQL and SQLite (window functions, CTEs): a handful of
+statements over the whole period, whatever its number of lines.
+
+Scope of one run (an instance, a billing period):
+- Microsoft's lines: the current generation of the period's billed invoices, or, while the period has no billed
+  invoice imported, of its unbilled import;
+- our lines: invoice lines of the period's invoices that bill the instance's subscriptions, on invoices issued by
+  the provider (a tenant reseller's own invoice to its customer bills the same charge again, at its price), except
+  charges that "bill it" added for a finding (they answer a finding, they are not Microsoft's line).
+
+Pairing: by BSS subscription, charge type, charge start and end and direction (charge or refund); first lines that
+also share Microsoft's ReferenceId, then the rest in order (refund/charge pairs of one event stay together because
+they share the reference and are ordered by it). Amounts compared: Microsoft's subtotal with our cost (what we
+expect Microsoft to charge us for the line)."""
+
+from __future__ import annotations
+
+SCOPE_CTE = """
+ms AS (
+  SELECT l.id, l.fingerprint, l.subscription_id AS sub_id, l.charge_type, l.charge_start, l.charge_end,
+         l.reference_id, l.subtotal, l.quantity, l.unit_price, l.promotion_id, l.currency, l.pricing_currency,
+         l.exchange_rate, l.order_date, l.pc_subscription_id, l.customer_tenant_id,
+         CASE WHEN l.subtotal < 0 THEN -1 ELSE 1 END AS sgn,
+         'ms:' || l.fingerprint || ':'
+           || CAST(ROW_NUMBER() OVER (PARTITION BY l.fingerprint ORDER BY l.id) AS VARCHAR(12)) AS mkey
+  FROM money_microsoftchargeline l
+  JOIN money_microsoftinvoice i ON i.id = l.invoice_id AND i.generation = l.generation
+  WHERE l.instance_id = %s AND l.year = %s AND l.month = %s
+    AND (i.kind = 'billed' OR NOT EXISTS (
+      SELECT 1 FROM money_microsoftinvoice b
+      WHERE b.instance_id = i.instance_id AND b.year = i.year AND b.month = i.month AND b.kind = 'billed'
+        AND b.generation > 0))
+),
+ours AS (
+  SELECT o.id, o.subscription_id AS sub_id, o.charge_type, o.charge_start, o.charge_end, o.reference_id,
+         COALESCE(o.cost_amount, o.amount) AS cost, o.unit_cost, o.quantity, v.currency, s.customer_id,
+         s.pc_subscription_id, t.pc_customer_id,
+         CASE WHEN o.amount < 0 THEN -1 ELSE 1 END AS sgn
+  FROM billing_invoiceline o
+  JOIN billing_invoice v ON v.id = o.invoice_id
+  JOIN billing_issuer iss ON iss.id = v.issuer_id
+  JOIN bss_reseller r ON r.id = iss.reseller_id
+  JOIN bss_subscription s ON s.id = o.subscription_id
+  JOIN bss_microsofttenant t ON t.id = s.tenant_id
+  WHERE t.instance_id = %s AND v.year = %s AND v.month = %s AND r.kind <> 'tenant'
+    AND NOT EXISTS (SELECT 1 FROM money_chargematch bl WHERE bl.billed_line_id = o.id)
+    AND NOT EXISTS (SELECT 1 FROM money_chargematch tm WHERE tm.invoice_line_id = o.id AND tm.cause = 'timing'
+                    AND (tm.year <> v.year OR tm.month <> v.month))
+),
+ma AS (
+  SELECT ms.*, ROW_NUMBER() OVER (
+    PARTITION BY sub_id, charge_type, charge_start, charge_end, sgn, reference_id ORDER BY order_date, id) AS rk
+  FROM ms WHERE sub_id IS NOT NULL AND reference_id <> ''
+),
+oa AS (
+  SELECT ours.*, ROW_NUMBER() OVER (
+    PARTITION BY sub_id, charge_type, charge_start, charge_end, sgn, LOWER(reference_id) ORDER BY id) AS rk
+  FROM ours WHERE reference_id <> ''
+),
+pa AS (
+  SELECT ma.id AS ms_id, oa.id AS our_id FROM ma JOIN oa
+    ON oa.sub_id = ma.sub_id AND oa.charge_type = ma.charge_type AND oa.charge_start = ma.charge_start
+   AND oa.charge_end = ma.charge_end AND oa.sgn = ma.sgn AND LOWER(oa.reference_id) = ma.reference_id
+   AND oa.rk = ma.rk
+),
+mb AS (
+  SELECT ms.*, ROW_NUMBER() OVER (
+    PARTITION BY sub_id, charge_type, charge_start, charge_end, sgn ORDER BY reference_id, order_date, id) AS rk
+  FROM ms WHERE sub_id IS NOT NULL AND id NOT IN (SELECT ms_id FROM pa)
+),
+ob AS (
+  SELECT ours.*, ROW_NUMBER() OVER (
+    PARTITION BY sub_id, charge_type, charge_start, charge_end, sgn ORDER BY LOWER(reference_id), id) AS rk
+  FROM ours WHERE id NOT IN (SELECT our_id FROM pa)
+),
+pairs AS (
+  SELECT ms_id, our_id FROM pa
+  UNION ALL
+  SELECT mb.id, ob.id FROM mb JOIN ob
+    ON ob.sub_id = mb.sub_id AND ob.charge_type = mb.charge_type AND ob.charge_start = mb.charge_start
+   AND ob.charge_end = mb.charge_end AND ob.sgn = mb.sgn AND ob.rk = mb.rk
+)
+"""
+
+#: Columns every INSERT below fills, in order.
+INSERT_COLUMNS = (
+    "instance_id, year, month, key, run_id, outcome, cause, microsoft_line_id, invoice_line_id, subscription_id, "
+    "customer_id, pc_subscription_id, customer_tenant_id, charge_type, charge_start, charge_end, quantity, "
+    "microsoft_amount, our_amount, difference, currency, resolution, reason"
+)
+
+_DIFF = "ROUND(COALESCE(ms.subtotal, 0) - COALESCE(o.cost, 0), 2)"
+_TOLERANCE = "CAST(%s AS DECIMAL(18, 2))"
+
+#: Microsoft's lines: paired (matched or variance with its cause), or unpaired (leakage, unknown subscription).
+MICROSOFT_SIDE = f"""
+INSERT INTO money_chargematch ({INSERT_COLUMNS})
+WITH {SCOPE_CTE}
+SELECT %s, %s, %s, ms.mkey, %s,
+  CASE
+    WHEN p.our_id IS NOT NULL AND ABS({_DIFF}) <= {_TOLERANCE} THEN 'matched'
+    WHEN p.our_id IS NOT NULL THEN 'variance'
+    WHEN ms.sub_id IS NULL THEN 'unknown_subscription'
+    WHEN COALESCE(ms.subtotal, 0) = 0 THEN 'matched'
+    ELSE 'leakage'
+  END,
+  CASE
+    WHEN p.our_id IS NULL OR ABS({_DIFF}) <= {_TOLERANCE} THEN ''
+    WHEN ms.promotion_id <> '' THEN 'promotion'
+    WHEN o.unit_cost IS NOT NULL AND ROUND(ms.unit_price, 4) <> ROUND(o.unit_cost, 4) THEN 'price'
+    WHEN ms.currency <> o.currency OR (ms.pricing_currency <> '' AND ms.pricing_currency <> ms.currency)
+      OR COALESCE(ms.exchange_rate, 1) <> 1 THEN 'fx'
+    WHEN ABS({_DIFF}) <= 0.01 * ABS(COALESCE(ms.quantity, 1)) THEN 'rounding'
+    ELSE 'other'
+  END,
+  ms.id, p.our_id, ms.sub_id,
+  COALESCE(o.customer_id,
+    (SELECT s2.customer_id FROM bss_subscription s2 WHERE s2.id = ms.sub_id),
+    (SELECT MIN(t2.customer_id) FROM bss_microsofttenant t2
+      WHERE t2.instance_id = %s AND LOWER(t2.pc_customer_id) = ms.customer_tenant_id)),
+  ms.pc_subscription_id, ms.customer_tenant_id, ms.charge_type, ms.charge_start, ms.charge_end, ms.quantity,
+  ms.subtotal, o.cost, {_DIFF}, ms.currency, 'open', ''
+FROM ms
+LEFT JOIN pairs p ON p.ms_id = ms.id
+LEFT JOIN ours o ON o.id = p.our_id
+WHERE NOT EXISTS (SELECT 1 FROM money_chargematch c WHERE c.instance_id = %s AND c.key = ms.mkey)
+"""  # noqa: S608 - built from this module's constants; values are parameters
+
+#: Our lines Microsoft did not charge.
+OUR_SIDE = f"""
+INSERT INTO money_chargematch ({INSERT_COLUMNS})
+WITH {SCOPE_CTE}
+SELECT %s, %s, %s, 'ours:' || CAST(o.id AS VARCHAR(20)), %s,
+  CASE WHEN COALESCE(o.cost, 0) = 0 THEN 'matched' ELSE 'not_charged' END, '',
+  NULL, o.id, o.sub_id, o.customer_id, COALESCE(o.pc_subscription_id, ''), COALESCE(o.pc_customer_id, ''),
+  o.charge_type, o.charge_start, o.charge_end, o.quantity, NULL, o.cost, ROUND(-COALESCE(o.cost, 0), 2), o.currency,
+  'open', ''
+FROM ours o
+WHERE o.id NOT IN (SELECT our_id FROM pairs)
+  AND NOT EXISTS (SELECT 1 FROM money_chargematch c
+                  WHERE c.instance_id = %s AND c.key = 'ours:' || CAST(o.id AS VARCHAR(20)))
+"""  # noqa: S608 - built from this module's constants; values are parameters
+
+
+def microsoft_side_params(instance_id: int, year: int, month: int, run_id: int, tolerance: str) -> list[object]:
+    scope = [instance_id, year, month, instance_id, year, month]
+    # The tolerance appears three times in the outcome and cause CASEs, in this order.
+    return [*scope, instance_id, year, month, run_id, tolerance, tolerance, instance_id, instance_id]
+
+
+def our_side_params(instance_id: int, year: int, month: int, run_id: int) -> list[object]:
+    scope = [instance_id, year, month, instance_id, year, month]
+    return [*scope, instance_id, year, month, run_id, instance_id]
