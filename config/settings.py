@@ -174,6 +174,10 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cspbss <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who at the provider hears of a failed order (the reseller's failure e-mail says "our team has been notified"):
+# these addresses, plus the active staff users in the group named by ORDER_FAILURE_NOTIFY_GROUP.
+ORDER_FAILURE_NOTIFY = env_list("ORDER_FAILURE_NOTIFY")
+ORDER_FAILURE_NOTIFY_GROUP = env_str("ORDER_FAILURE_NOTIFY_GROUP", "Order failure notifications")
 
 # --- Secrets at rest ----------------------------------------------------------------------------------------
 # Fernet keys, newest first; older keys still decrypt (rotation). Dev derives one from SECRET_KEY.
