@@ -76,6 +76,13 @@ TOOLS: tuple[Tool, ...] = (
         "(CSP direct and indirect), with a preview and a result report.",
         permission="imports.run_import",
     ),
+    Tool(
+        title="Billing",
+        url_name="billing:home",
+        description="Issuers, billing day, tax rules, invoice runs (preview, finalise), invoices, credit notes, "
+        "unbilled charges; CSV/Excel, accounting export and margin report.",
+        permission="billing.view_invoice",
+    ),
 )
 
 

@@ -29,6 +29,7 @@ urlpatterns = [
     path("backoffice/import/", include("backoffice.imports.urls")),
     path("backoffice/catalog/", include("backoffice.catalog.urls")),
     path("backoffice/tier2/", include("backoffice.tier2.urls")),
+    path("backoffice/billing/", include("backoffice.billing.urls")),
     path("store/workspace/", include("storefront.workspace.urls")),
     path("store/", include("storefront.urls")),
     path("store/api-keys/", key_views.api_keys, name="api_keys"),
