@@ -34,4 +34,6 @@ app.conf.beat_schedule = {
         "task": "catalog.tasks.catalog_sync_monthly",
         "schedule": crontab(day_of_month=settings.CATALOG_SYNC_DAY, hour=3, minute=0),
     },
+    # Daily, early: an issuer's invoice run starts on its billing day (in its own time zone); the task is idempotent.
+    "billing.invoice_runs_due": {"task": "billing.tasks.invoice_runs_due_task", "schedule": crontab(hour=1, minute=15)},
 }
