@@ -7,12 +7,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from bss.choices import AcceptanceRole, CspModel
+from bss.choices import AcceptanceRole
 from bss.inputs import MCAAcceptanceInput, NewCustomerInput, OrderLineInput
 from provisioning.services import orders, sweep
 from tests.factories.bss import (
     MarketplaceFactory,
-    PartnerCenterInstanceFactory,
     ProviderFactory,
     ResellerFactory,
     ResellerUserFactory,
@@ -26,36 +25,13 @@ DYNAMICS_SALES = ("SIM0D365SALE", "0001", "SIMAVFNG4Z3G")
 
 
 @pytest.fixture
-def pc_settings(settings, pc_sim):
-    """The client trusts the simulator's CA; it does not retry in-process (the pipeline's retries are under test) and
-    times out quickly (the simulator's timeout fault holds a connection longer than this)."""
-    settings.PARTNER_CENTER_CA_BUNDLE = pc_sim.ca_bundle
-    settings.PARTNER_CENTER_MAX_RETRIES = 0
-    settings.PARTNER_CENTER_TIMEOUT_SECONDS = 1.5
+def sim_settings(sim_settings, pc_sim):
+    """The root fixture (the client trusts the simulator's CA and does not retry in-process: the pipeline's retries
+    are under test), and the client times out quickly (the simulator's timeout fault holds a connection longer than
+    this); orders complete at once. `sim_instance` (tests/conftest.py) comes with these settings here."""
+    sim_settings.PARTNER_CENTER_TIMEOUT_SECONDS = 1.5
     pc_sim.control.configure(order_provisioning_seconds=0, timeout_hold_seconds=3)
-    return settings
-
-
-def make_sim_instance(pc_sim, partner=None, **fields):
-    partner = partner or pc_sim.partners.direct
-    defaults = {
-        "api_base_url": pc_sim.base_url,
-        "login_authority_url": pc_sim.login_url,
-        "price_sheet_base_url": pc_sim.base_url,
-        "partner_tenant_id": partner.tenant_id,
-        "partner_id": partner.mpn_id,
-        "application_id": partner.client_id,
-        "application_secret": partner.client_secret,
-        "refresh_token": partner.refresh_token,
-        "annual_provisioning_enabled": True,
-        "csp_model": CspModel.INDIRECT_PROVIDER if partner.kind == "indirect_provider" else CspModel.DIRECT,
-    }
-    return PartnerCenterInstanceFactory(**{**defaults, **fields})
-
-
-@pytest.fixture
-def sim_instance(db, pc_settings, pc_sim):
-    return make_sim_instance(pc_sim)
+    return sim_settings
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """A real Celery worker process, consuming from Redis, is killed in the middle of a checkout and replaced: the order
 still completes with one customer, one Partner Center order and the right subscriptions."""
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -19,8 +20,14 @@ from provisioning.choices import OperationKind, OperationStatus
 from provisioning.models import ProvisioningOperation
 from provisioning.services import engine, orders, sweep
 from tests.conftest import producer_on, redis_url_for_tests
-from tests.factories.bss import MarketplaceFactory, ProviderFactory, ResellerFactory, ResellerUserFactory
-from tests.provisioning.conftest import line, make_sim_instance, mca, new_customer
+from tests.factories.bss import (
+    MarketplaceFactory,
+    ProviderFactory,
+    ResellerFactory,
+    ResellerUserFactory,
+    SimInstanceFactory,
+)
+from tests.provisioning.conftest import line, mca, new_customer
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_DEADLINE_SECONDS = 150
@@ -79,7 +86,7 @@ def test_worker_killed_mid_checkout_is_replaced_and_the_order_completes_once(pc_
            "PARTNER_CENTER_CA_BUNDLE": pc_sim.ca_bundle, "PARTNER_CENTER_TIMEOUT_SECONDS": "20",
            "PARTNER_CENTER_MAX_RETRIES": "0", "CELERY_TASK_ALWAYS_EAGER": "0", "PYTHONUNBUFFERED": "1"}
     provider = ProviderFactory()
-    marketplace = MarketplaceFactory(owner=provider, instance=make_sim_instance(pc_sim))
+    marketplace = MarketplaceFactory(owner=provider, instance=SimInstanceFactory(sim=pc_sim))
     reseller = ResellerFactory(parent=provider)
     user = ResellerUserFactory(reseller=reseller)
     worker = start_worker(env, log)
@@ -102,7 +109,7 @@ def test_worker_killed_mid_checkout_is_replaced_and_the_order_completes_once(pc_
             replacement = start_worker(env, log)
             time.sleep(4.5)  # the simulator finishes the checkout it was given (its injected latency)
             # The periodic sweep, once the dead worker's lease has expired, hands the step to the new worker.
-            sweep.operations_enqueue_due(now=timezone.now() + timezone.timedelta(seconds=engine.LEASE_SECONDS + 1))
+            sweep.operations_enqueue_due(now=timezone.now() + dt.timedelta(seconds=engine.LEASE_SECONDS + 1))
 
             def completed():
                 return Order.objects.filter(pk=order.pk, status=OrderStatus.COMPLETED).exists()

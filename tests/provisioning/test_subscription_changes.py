@@ -45,14 +45,14 @@ def test_increase_is_applied_after_partner_center_confirms(subscription, change,
     assert list(subscription.ledger.values_list("quantity_before", "quantity_after")) == [(0, 10), (10, 14)]
 
 
-def test_decrease_is_refused_beyond_licences_added_in_the_last_seven_days(subscription, change, pc_sim):
+def test_decrease_is_refused_beyond_licences_added_in_the_last_seven_days(subscription, change, pc_sim, reseller_user):
     LicenseLedgerEntry.objects.filter(subscription=subscription).update(
         created_at=timezone.now() - dt.timedelta(days=20)
     )
     change(subscription, quantity=12)  # +2 today: only those two can be removed again
 
     with pytest.raises(changes.SubscriptionChangeRefused) as refused:
-        changes.subscription_change_request(actor=None, subscription=subscription, quantity=9)
+        changes.subscription_change_request(actor=reseller_user, subscription=subscription, quantity=9)
 
     assert "lowest possible quantity is 10" in refused.value.message
     assert _pc(pc_sim, subscription).quantity == 12
@@ -69,7 +69,7 @@ def test_suspend_reactivate_and_auto_renew(subscription, change, pc_sim):
     assert subscription.auto_renew is False and _pc(pc_sim, subscription).auto_renew is False
 
 
-def test_cancel_inside_the_window_and_refused_after_it(place, subscription, change, pc_sim):
+def test_cancel_inside_the_window_and_refused_after_it(place, subscription, change, pc_sim, reseller_user):
     op = change(subscription, cancel=True)
     assert op.status == OperationStatus.SUCCEEDED and subscription.status == SubscriptionStatus.DELETED
 
@@ -77,7 +77,7 @@ def test_cancel_inside_the_window_and_refused_after_it(place, subscription, chan
     other.cancellation_allowed_until = timezone.now() - dt.timedelta(hours=1)
     other.save(update_fields=["cancellation_allowed_until"])
     with pytest.raises(changes.SubscriptionChangeRefused) as refused:
-        changes.subscription_change_request(actor=None, subscription=other, cancel=True)
+        changes.subscription_change_request(actor=reseller_user, subscription=other, cancel=True)
     assert "within 7 days" in refused.value.message and other.status == SubscriptionStatus.ACTIVE
 
 
