@@ -26,6 +26,7 @@ from accounts.forms import CodeForm, EnrolForm, PasswordStepForm
 from accounts.middleware import mfa_exempt
 from bss.choices import UserRole
 from bss.exceptions import NotFound
+from bss.http import AuthenticatedHttpRequest
 from bss.models import User
 from bss.request_context import client_ip
 from bss.security import selectors, services, session
@@ -208,7 +209,7 @@ def admin_login_redirect(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("code")
 @never_cache
 @require_http_methods(["GET", "POST"])
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Step-up for a session that has not passed the second factor (e.g. the user enrolled in another session)."""
     next_url = _next_url(request)
     if selectors.totp_device_confirmed(request.user) is None:
@@ -235,7 +236,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("code")
 @never_cache
 @require_http_methods(["GET", "POST"])
-def mfa_enrol(request: HttpRequest) -> HttpResponse:
+def mfa_enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set up an authenticator while signed in (required for staff before anything else; optional for others)."""
     if selectors.totp_device_confirmed(request.user) is not None:
         return redirect("security:account")
@@ -245,7 +246,7 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 @require_GET
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     context: dict[str, Any] = {
         "device": selectors.totp_device_confirmed(user),
@@ -254,12 +255,12 @@ def account(request: HttpRequest) -> HttpResponse:
         "code_form": CodeForm(),
         "reseller_admin": user.role == UserRole.RESELLER and user.is_reseller_admin and user.reseller_id,
     }
-    if context["reseller_admin"]:
+    if context["reseller_admin"] and user.reseller is not None:
         context["reseller_mfa_required"] = selectors.reseller_mfa_required(user.reseller)
     return render(request, "security/account.html", context)
 
 
-def _confirm_with_code(request: HttpRequest) -> services.SecondFactorResult | None:
+def _confirm_with_code(request: AuthenticatedHttpRequest) -> services.SecondFactorResult | None:
     """Sensitive account changes need a fresh code; wrong codes count towards the lock like at sign-in."""
     form = CodeForm(request.POST)
     if not form.is_valid():
@@ -281,7 +282,7 @@ def _confirm_with_code(request: HttpRequest) -> services.SecondFactorResult | No
 @sensitive_post_parameters("code")
 @never_cache
 @require_POST
-def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
+def recovery_codes_regenerate(request: AuthenticatedHttpRequest) -> HttpResponse:
     if _confirm_with_code(request) is None:
         return redirect("security:account")
     codes = services.recovery_codes_regenerate(user=request.user)
@@ -291,7 +292,7 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
 @login_required
 @sensitive_post_parameters("code")
 @require_POST
-def mfa_disable(request: HttpRequest) -> HttpResponse:
+def mfa_disable(request: AuthenticatedHttpRequest) -> HttpResponse:
     if selectors.mfa_required_for(request.user):
         messages.error(request, "Multi-factor authentication is required for your account and cannot be turned off.")
         return redirect("security:account")
@@ -305,10 +306,10 @@ def mfa_disable(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def reseller_policy_require(request: HttpRequest) -> HttpResponse:
+def reseller_policy_require(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A reseller administrator may require MFA for all of the reseller's users (only provider staff can lift it)."""
     user = request.user
-    if not (user.role == UserRole.RESELLER and user.is_reseller_admin and user.reseller_id):
+    if not (user.role == UserRole.RESELLER and user.is_reseller_admin and user.reseller is not None):
         raise NotFound("Not found.")
     services.reseller_mfa_policy_set(reseller=user.reseller, mfa_required=True, actor=user)
     messages.success(request, "Every user of your organisation must now sign in with an authenticator app.")
@@ -318,6 +319,7 @@ def reseller_policy_require(request: HttpRequest) -> HttpResponse:
 @method_decorator(require_http_methods(["GET", "POST"]), name="dispatch")
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "registration/password_change_form.html"
+    request: AuthenticatedHttpRequest  # the view requires a signed-in user (login_required on dispatch)
 
     def form_valid(self, form: Any) -> HttpResponse:
         services.user_password_set(
