@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -82,6 +83,7 @@ def simulator(workdir: Path, rate_limit: int):
     )
     try:
         lines = []
+        assert process.stdout is not None  # stdout=PIPE
         for text in process.stdout:  # the first JSON document it prints describes the running server
             lines.append(text)
             if text.startswith("}"):
@@ -152,7 +154,7 @@ def run(sim, args) -> int:
 
     celery_app.conf.task_always_eager = True
     if not args.rate_limit:
-        partner_center._shared_rate_limiter = lambda: NullRateLimiter()
+        mock.patch.object(partner_center, "_shared_rate_limiter", NullRateLimiter).start()
     else:
         partner_center._shared_rate_limiter.cache_clear()
         assert isinstance(partner_center._shared_rate_limiter(), TokenBucketLimiter)
