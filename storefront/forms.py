@@ -2,7 +2,7 @@
 
 import re
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -48,9 +48,10 @@ class CatalogFilterForm(forms.Form):
 
     def __init__(self, *args: Any, families: list[str], terms: list[str], cycles: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["family"].choices = [("", "All families"), *((f, f) for f in families)]
-        self.fields["term"].choices = [("", "Any term"), *((t, TermDuration(t).label) for t in terms)]
-        self.fields["billing"].choices = [("", "Any billing"), *((c, BillingCycle(c).label) for c in cycles)]
+        family, term, billing = (cast(forms.ChoiceField, self.fields[name]) for name in ("family", "term", "billing"))
+        family.choices = [("", "All families"), *((f, f) for f in families)]
+        term.choices = [("", "Any term"), *((t, TermDuration(t).label) for t in terms)]
+        billing.choices = [("", "Any billing"), *((c, BillingCycle(c).label) for c in cycles)]
 
 
 class CartAddForm(forms.Form):
@@ -80,27 +81,28 @@ class CustomerChoiceForm(forms.Form):
     EXISTING_CUSTOMER = "existing_customer"
     EXISTING_TENANT = "existing_tenant"
 
-    kind = forms.ChoiceField(
-        widget=forms.RadioSelect,
-        label="Who is this order for?",
-        choices=[
-            (NEW, "A new customer (create a new Microsoft tenant)"),
-            (EXISTING_CUSTOMER, "An existing customer"),
-            (EXISTING_TENANT, "A company that already has a Microsoft 365 tenant"),
-        ],
-    )
+    KINDS = [
+        (NEW, "A new customer (create a new Microsoft tenant)"),
+        (EXISTING_CUSTOMER, "An existing customer"),
+        (EXISTING_TENANT, "A company that already has a Microsoft 365 tenant"),
+    ]
+    kind = forms.ChoiceField(widget=forms.RadioSelect, label="Who is this order for?", choices=KINDS)
     customer = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Existing customer")
 
     def __init__(self, *args: Any, customers: list[tuple[int, str]], allow_new: bool = True, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].choices = [("", "Choose a customer"), *customers]
+        customer, kind = (cast(forms.ChoiceField, self.fields[name]) for name in ("customer", "kind"))
+        customer.choices = [("", "Choose a customer"), *customers]
+        kinds = self.KINDS
         if not allow_new:
-            self.fields["kind"].choices = [c for c in self.fields["kind"].choices if c[0] == self.EXISTING_CUSTOMER]
+            kinds = [c for c in kinds if c[0] == self.EXISTING_CUSTOMER]
         if not customers:
-            self.fields["kind"].choices = [c for c in self.fields["kind"].choices if c[0] != self.EXISTING_CUSTOMER]
+            kinds = [c for c in kinds if c[0] != self.EXISTING_CUSTOMER]
+        kind.choices = kinds
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("kind") == self.EXISTING_CUSTOMER and not data.get("customer"):
             self.add_error("customer", "Choose the customer this order is for.")
         return data
@@ -143,7 +145,8 @@ class _CompanyFields(forms.Form):
         return self.cleaned_data["contact_email"].strip().lower()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         country = data.get("country")
         if country in STATE_REQUIRED_COUNTRIES and not data.get("state"):
             self.add_error("state", f"A state or province is required for addresses in {country}.")

@@ -39,9 +39,9 @@ def marketplace_get_for_user(*, user: User, slug: str) -> Marketplace:
 
 def reseller_for_order(*, user: User, marketplace: Marketplace) -> Reseller:
     """Whose order it is: the reseller user's reseller, the customer's reseller, or (staff) the marketplace owner."""
-    if user.role == UserRole.RESELLER and user.reseller_id:
+    if user.role == UserRole.RESELLER and user.reseller is not None:
         return user.reseller
-    if user.role == UserRole.CUSTOMER and user.customer_id:
+    if user.role == UserRole.CUSTOMER and user.customer is not None:
         return user.customer.reseller
     return marketplace.owner
 

@@ -7,6 +7,7 @@ typed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bss import selectors as bss_selectors
 from bss.choices import CspModel, OrderKind, OrderStatus, UserRole
 from bss.exceptions import ApplicationError
+from bss.http import AuthenticatedHttpRequest
 from bss.models import Marketplace
 from bss.request_context import client_ip
 from catalog.offers import store_offer_get
@@ -40,18 +42,20 @@ from storefront.forms import (
     domain_prefix_problem,
     normalise_domain_prefix,
 )
+from storefront.models import Cart
+from storefront.selectors import CartSummary
 
 MARKETPLACE_SESSION_KEY = "storefront.marketplace"
 LIVE_STATUSES = (OrderStatus.PENDING, OrderStatus.AWAITING_RELATIONSHIP, OrderStatus.PROVISIONING)
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+def _page(request: AuthenticatedHttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     context.setdefault("cart_count", selectors.cart_line_count(user=request.user))
     return render(request, template, context, status=status)
 
 
-def _current_marketplace(request: HttpRequest) -> Marketplace | None:
+def _current_marketplace(request: AuthenticatedHttpRequest) -> Marketplace | None:
     """The marketplace the user shops in: `?m=<slug>` (remembered in the session), else the remembered one, else
     the first one open to the user. A slug the user may not use is a 404."""
     slug = request.POST.get("m") or request.GET.get("m")
@@ -62,9 +66,9 @@ def _current_marketplace(request: HttpRequest) -> Marketplace | None:
     available = selectors.marketplace_list_for_user(user=request.user)
     remembered = request.session.get(MARKETPLACE_SESSION_KEY)
     if remembered:
-        marketplace = available.filter(slug=remembered).first()
-        if marketplace is not None:
-            return marketplace
+        found = available.filter(slug=remembered).first()
+        if found is not None:
+            return found
     return available.first()
 
 
@@ -77,7 +81,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 
 # -- customers and workspaces (existing pages) --------------------------------------------------------------
 @storefront_user_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.user.role == UserRole.CUSTOMER:
         return redirect("storefront:workspace", customer_id=request.user.customer_id)
     search = request.GET.get("q", "").strip()
@@ -88,7 +92,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @storefront_user_required
-def workspace(request: HttpRequest, customer_id: int) -> HttpResponse:
+def workspace(request: AuthenticatedHttpRequest, customer_id: int) -> HttpResponse:
     customer = bss_selectors.customer_get_for_user(user=request.user, customer_id=customer_id)
     context = {
         "customer": customer,
@@ -102,7 +106,7 @@ def workspace(request: HttpRequest, customer_id: int) -> HttpResponse:
 # -- catalog ------------------------------------------------------------------------------------------------
 @storefront_user_required
 @require_GET
-def catalog(request: HttpRequest) -> HttpResponse:
+def catalog(request: AuthenticatedHttpRequest) -> HttpResponse:
     marketplace = _current_marketplace(request)
     context: dict[str, Any] = {
         "marketplace": marketplace,
@@ -134,7 +138,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
 # -- cart ---------------------------------------------------------------------------------------------------
 @storefront_user_required
 @require_GET
-def cart(request: HttpRequest) -> HttpResponse:
+def cart(request: AuthenticatedHttpRequest) -> HttpResponse:
     marketplace = _current_marketplace(request)
     summary = (
         selectors.cart_summary(marketplace=marketplace, cart=selectors.cart_get_for_user(user=request.user,
@@ -158,14 +162,14 @@ def cart(request: HttpRequest) -> HttpResponse:
 
 @storefront_user_required
 @require_POST
-def cart_add(request: HttpRequest) -> HttpResponse:
+def cart_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     marketplace = _current_marketplace(request)
     if marketplace is None:
         return redirect("storefront:catalog")
     back = _safe_next(request, reverse("storefront:catalog"))
     form = CartAddForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(back)
     term, cycle = form.cleaned_data["plan"]
     try:
@@ -189,11 +193,11 @@ def cart_add(request: HttpRequest) -> HttpResponse:
 
 @storefront_user_required
 @require_POST
-def cart_update(request: HttpRequest, line_id: int) -> HttpResponse:
+def cart_update(request: AuthenticatedHttpRequest, line_id: int) -> HttpResponse:
     line = selectors.cart_line_get_for_user(user=request.user, line_id=line_id)
     form = CartQuantityForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["quantity"]))
+        messages.error(request, " ".join(str(e) for e in form.errors["quantity"]))
         return redirect("storefront:cart")
     try:
         services.cart_update_line(line=line, quantity=form.cleaned_data["quantity"])
@@ -206,7 +210,7 @@ def cart_update(request: HttpRequest, line_id: int) -> HttpResponse:
 
 @storefront_user_required
 @require_POST
-def cart_remove(request: HttpRequest, line_id: int) -> HttpResponse:
+def cart_remove(request: AuthenticatedHttpRequest, line_id: int) -> HttpResponse:
     line = selectors.cart_line_get_for_user(user=request.user, line_id=line_id)
     services.cart_remove_line(line=line)
     messages.success(request, "Line removed.")
@@ -215,7 +219,7 @@ def cart_remove(request: HttpRequest, line_id: int) -> HttpResponse:
 
 @storefront_user_required
 @require_POST
-def cart_clear(request: HttpRequest) -> HttpResponse:
+def cart_clear(request: AuthenticatedHttpRequest) -> HttpResponse:
     marketplace = _current_marketplace(request)
     cart_obj = selectors.cart_get_for_user(user=request.user, marketplace=marketplace) if marketplace else None
     if cart_obj is not None:
@@ -225,30 +229,16 @@ def cart_clear(request: HttpRequest) -> HttpResponse:
 
 
 # -- checkout -----------------------------------------------------------------------------------------------
+@dataclass
 class _Checkout:
     """What every checkout step needs: the marketplace, the cart priced now, the wizard state."""
 
-    def __init__(self, request: HttpRequest) -> None:
-        self.request = request
-        self.marketplace = _current_marketplace(request)
-        self.cart = (
-            selectors.cart_get_for_user(user=request.user, marketplace=self.marketplace) if self.marketplace else None
-        )
-        self.summary = (
-            selectors.cart_summary(marketplace=self.marketplace, cart=self.cart) if self.marketplace else None
-        )
-        self.state = wizard.Checkout(request.session, self.marketplace) if self.marketplace else None
-        self.role = wizard.role_for(request.user)
-
-    def blocked(self) -> HttpResponse | None:
-        """Where to send the user when there is nothing (orderable) to check out."""
-        if self.summary is None or not self.summary.lines:
-            messages.info(self.request, "Your cart is empty: add something from the catalog first.")
-            return redirect("storefront:catalog")
-        if self.summary.problems:
-            messages.error(self.request, "Some lines of your cart cannot be ordered; fix them first.")
-            return redirect("storefront:cart")
-        return None
+    request: AuthenticatedHttpRequest
+    marketplace: Marketplace
+    cart: Cart
+    summary: CartSummary
+    state: wizard.Checkout
+    role: str
 
     def customers(self) -> list[tuple[int, str]]:
         return [
@@ -278,12 +268,29 @@ class _Checkout:
         return _page(self.request, template, context, status=status)
 
 
+def _checkout(request: AuthenticatedHttpRequest) -> _Checkout | HttpResponse:
+    """The checkout in progress, or where to send the user when there is nothing (orderable) to check out."""
+    marketplace = _current_marketplace(request)
+    cart = selectors.cart_get_for_user(user=request.user, marketplace=marketplace) if marketplace else None
+    summary = selectors.cart_summary(marketplace=marketplace, cart=cart) if marketplace else None
+    if marketplace is None or cart is None or summary is None or not summary.lines:
+        messages.info(request, "Your cart is empty: add something from the catalog first.")
+        return redirect("storefront:catalog")
+    if summary.problems:
+        messages.error(request, "Some lines of your cart cannot be ordered; fix them first.")
+        return redirect("storefront:cart")
+    return _Checkout(
+        request=request, marketplace=marketplace, cart=cart, summary=summary,
+        state=wizard.Checkout(request.session, marketplace), role=wizard.role_for(request.user),
+    )
+
+
 @storefront_user_required
 @require_http_methods(["GET", "POST"])
-def checkout_customer(request: HttpRequest) -> HttpResponse:
-    co = _Checkout(request)
-    if (blocked := co.blocked()) is not None:
-        return blocked
+def checkout_customer(request: AuthenticatedHttpRequest) -> HttpResponse:
+    co = _checkout(request)
+    if isinstance(co, HttpResponse):
+        return co
     if request.user.role == UserRole.CUSTOMER:
         # A customer user orders for its own organisation only, once its Microsoft tenant is in place.
         if not any(pk == request.user.customer_id for pk, _ in co.customers()):
@@ -305,10 +312,10 @@ def checkout_customer(request: HttpRequest) -> HttpResponse:
 
 @storefront_user_required
 @require_http_methods(["GET", "POST"])
-def checkout_details(request: HttpRequest) -> HttpResponse:
-    co = _Checkout(request)
-    if (blocked := co.blocked()) is not None:
-        return blocked
+def checkout_details(request: AuthenticatedHttpRequest) -> HttpResponse:
+    co = _checkout(request)
+    if isinstance(co, HttpResponse):
+        return co
     if co.state.kind not in (wizard.NEW, wizard.EXISTING_TENANT):
         return redirect("storefront:checkout_customer")
     form_class = NewCustomerForm if co.state.kind == wizard.NEW else ExistingTenantForm
@@ -354,7 +361,7 @@ def _domain_check(marketplace: Marketplace, prefix: str) -> dict[str, Any]:
 
 @storefront_user_required
 @require_GET
-def checkout_domain_check(request: HttpRequest) -> JsonResponse:
+def checkout_domain_check(request: AuthenticatedHttpRequest) -> JsonResponse:
     """JSON for the live check while typing; the check on submit stays authoritative."""
     marketplace = _current_marketplace(request)
     if marketplace is None:
@@ -370,10 +377,10 @@ def checkout_domain_check(request: HttpRequest) -> JsonResponse:
 
 @storefront_user_required
 @require_http_methods(["GET", "POST"])
-def checkout_mca(request: HttpRequest) -> HttpResponse:
-    co = _Checkout(request)
-    if (blocked := co.blocked()) is not None:
-        return blocked
+def checkout_mca(request: AuthenticatedHttpRequest) -> HttpResponse:
+    co = _checkout(request)
+    if isinstance(co, HttpResponse):
+        return co
     if not co.state.details_done:
         return redirect("storefront:checkout_details" if co.state.customer_done else "storefront:checkout_customer")
     customer = co.customer()
@@ -402,7 +409,7 @@ def checkout_mca(request: HttpRequest) -> HttpResponse:
     return co.render("mca", "storefront/checkout/mca.html", context, status=400 if form.is_bound else 200)
 
 
-def _mca_initial(co: _Checkout, request: HttpRequest) -> dict[str, Any]:
+def _mca_initial(co: _Checkout, request: AuthenticatedHttpRequest) -> dict[str, Any]:
     """What was entered before, else the customer's contact (a customer user: itself)."""
     previous = co.state.mca
     if previous and not previous.get("on_record"):
@@ -426,10 +433,10 @@ def _mca_initial(co: _Checkout, request: HttpRequest) -> dict[str, Any]:
 
 @storefront_user_required
 @require_GET
-def checkout_review(request: HttpRequest) -> HttpResponse:
-    co = _Checkout(request)
-    if (blocked := co.blocked()) is not None:
-        return blocked
+def checkout_review(request: AuthenticatedHttpRequest) -> HttpResponse:
+    co = _checkout(request)
+    if isinstance(co, HttpResponse):
+        return co
     if not co.state.mca_done:
         if co.state.details_done:
             messages.error(request, "The customer's acceptance of the Microsoft Customer Agreement must be on record "
@@ -457,15 +464,15 @@ def checkout_review(request: HttpRequest) -> HttpResponse:
 
 @storefront_user_required
 @require_POST
-def checkout_place(request: HttpRequest) -> HttpResponse:
+def checkout_place(request: AuthenticatedHttpRequest) -> HttpResponse:
     key = request.POST.get("submission_key", "")[:64]
     # A repeated submission (double click, second tab) lands on the order the first one produced.
     already = selectors.order_by_submission_key(user=request.user, submission_key=key)
     if already is not None:
         return redirect("storefront:order_detail", order_id=already.pk)
-    co = _Checkout(request)
-    if (blocked := co.blocked()) is not None:
-        return blocked
+    co = _checkout(request)
+    if isinstance(co, HttpResponse):
+        return co
     if not co.state.mca_done:
         messages.error(request, "The customer's acceptance of the Microsoft Customer Agreement must be on record "
                                 "before ordering. Complete this step first.")
@@ -521,7 +528,7 @@ def _step_for_error(exc: ApplicationError, co: _Checkout) -> str:
 # -- orders -------------------------------------------------------------------------------------------------
 @storefront_user_required
 @require_GET
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
     orders = selectors.order_history_for_user(user=request.user, search=search, status=status)[:200]
@@ -554,7 +561,7 @@ def _timeline(order: Any) -> list[dict[str, str]]:
 
 @storefront_user_required
 @require_GET
-def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_detail(request: AuthenticatedHttpRequest, order_id: int) -> HttpResponse:
     order = selectors.order_get_for_user(user=request.user, order_id=order_id)
     credentials = None
     if order.kind == OrderKind.NEW_CUSTOMER:
@@ -568,8 +575,6 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         except (ApplicationError, PartnerCenterError) as exc:
             link_error = getattr(exc, "message", "") or "The relationship link is not available right now."
     lines = list(order.lines.all().prefetch_related("subscriptions"))
-    for line in lines:
-        line.total = line.unit_price * line.quantity
     live = order.status in LIVE_STATUSES and not credentials
     return _page(
         request,
@@ -591,7 +596,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @storefront_user_required
 @require_GET
-def order_status(request: HttpRequest, order_id: int) -> JsonResponse:
+def order_status(request: AuthenticatedHttpRequest, order_id: int) -> JsonResponse:
     order = selectors.order_get_for_user(user=request.user, order_id=order_id)
     return JsonResponse({
         "id": order.pk,
@@ -605,7 +610,7 @@ def order_status(request: HttpRequest, order_id: int) -> JsonResponse:
 
 @storefront_user_required
 @require_POST
-def order_check_relationship(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_check_relationship(request: AuthenticatedHttpRequest, order_id: int) -> HttpResponse:
     order = selectors.order_get_for_user(user=request.user, order_id=order_id)
     if order.status != OrderStatus.AWAITING_RELATIONSHIP:
         messages.info(request, "This order is not waiting for a relationship any more.")

@@ -136,7 +136,7 @@ class Checkout:
 
     @property
     def mca_done(self) -> bool:
-        mca = self.data.get("mca")
+        mca = self.data.get("mca") or {}
         return self.details_done and bool(mca) and mca.get("for") == self.customer_ref
 
     @property

@@ -7,18 +7,19 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from bss.selectors import tenant_admin_marketplace, tenant_marketplace_for_member, tenant_marketplaces
 
 __all__ = ["tenant_admin_marketplace", "tenant_admin_required", "tenant_marketplace_for_member", "tenant_marketplaces"]
 
 
-def tenant_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def tenant_admin_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Gate of the reseller admin pages: passes the managed marketplace as ``marketplace``."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         marketplace = tenant_admin_marketplace(request.user)

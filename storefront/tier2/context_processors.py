@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from bss.choices import ResellerKind, UserRole
-from bss.models import Marketplace
+from bss.models import Marketplace, User
 from bss.selectors import user_is_provider_staff
 from storefront.tier2.access import tenant_marketplaces
 
@@ -50,7 +50,7 @@ def branding(request: HttpRequest) -> dict[str, object]:
     if marketplace is None:
         return {}
     user = request.user
-    is_admin = bool(user.role == UserRole.RESELLER and user.is_reseller_admin
+    is_admin = bool(isinstance(user, User) and user.role == UserRole.RESELLER and user.is_reseller_admin
                     and marketplace.owner.kind == ResellerKind.TENANT and marketplace.owner_id == user.reseller_id)
     try:
         brand = brand_of(marketplace)

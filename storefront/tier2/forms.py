@@ -20,7 +20,8 @@ class SkuActionForm(forms.Form):
     fixed_monthly_price = forms.DecimalField(max_digits=20, decimal_places=6, min_value=Decimal(0), required=False)
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("action") == "markup":
             kind = data.get("kind") or MarkupKind.PERCENT_OVER_COST
             data["kind"] = kind

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from bss.exceptions import ApplicationError, NotFound
+from bss.http import AuthenticatedHttpRequest
 from bss.models import Marketplace
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
@@ -32,7 +33,7 @@ from storefront.tier2.forms import PercentForm, SinceForm, SkuActionForm
 CHANGES_DEFAULT_DAYS = 35
 
 
-def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+def _page(request: AuthenticatedHttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
     context.setdefault("cart_count", storefront_selectors.cart_line_count(user=request.user))
     return render(request, template, context, status=status)
 
@@ -55,7 +56,7 @@ def marketplace_entry(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-def marketplace_logo(request: HttpRequest, slug: str) -> HttpResponse:
+def marketplace_logo(request: HttpRequest, slug: str) -> FileResponse:
     """The marketplace's logo (public, like its address)."""
     marketplace = tenant_marketplaces().filter(slug=slug).first()
     if marketplace is None or not marketplace.logo:
@@ -66,7 +67,7 @@ def marketplace_logo(request: HttpRequest, slug: str) -> HttpResponse:
 # -- the tenant reseller admin's price list ------------------------------------------------------------------
 @tenant_admin_required
 @require_GET
-def price_list(request: HttpRequest, *, marketplace: Marketplace) -> HttpResponse:
+def price_list(request: AuthenticatedHttpRequest, *, marketplace: Marketplace) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     preview_form = PercentForm({"percent": request.GET["preview"]}) if request.GET.get("preview") else None
     preview = (
@@ -89,7 +90,7 @@ def price_list(request: HttpRequest, *, marketplace: Marketplace) -> HttpRespons
 
 @tenant_admin_required
 @require_POST
-def default_markup(request: HttpRequest, *, marketplace: Marketplace) -> HttpResponse:
+def default_markup(request: AuthenticatedHttpRequest, *, marketplace: Marketplace) -> HttpResponse:
     if request.POST.get("action") == "clear":
         rule = MarkupRule.objects.filter(marketplace=marketplace, sku__isnull=True).first()
         if rule is not None:
@@ -112,13 +113,13 @@ def default_markup(request: HttpRequest, *, marketplace: Marketplace) -> HttpRes
 
 @tenant_admin_required
 @require_POST
-def sku_action(request: HttpRequest, sku_id: int, *, marketplace: Marketplace) -> HttpResponse:
+def sku_action(request: AuthenticatedHttpRequest, sku_id: int, *, marketplace: Marketplace) -> HttpResponse:
     sku = catalog_selectors.sku_list_for_marketplace(marketplace).filter(pk=sku_id).first()
     if sku is None:
         raise NotFound("Product not found.")
     form = SkuActionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("tier2:price_list")
     data = form.cleaned_data
     try:
@@ -143,7 +144,7 @@ def sku_action(request: HttpRequest, sku_id: int, *, marketplace: Marketplace) -
 
 @tenant_admin_required
 @require_GET
-def changes(request: HttpRequest, *, marketplace: Marketplace) -> HttpResponse:
+def changes(request: AuthenticatedHttpRequest, *, marketplace: Marketplace) -> HttpResponse:
     form = SinceForm(request.GET or None)
     since_date = form.cleaned_data.get("since") if form.is_valid() else None
     since_date = since_date or (timezone.localdate() - dt.timedelta(days=CHANGES_DEFAULT_DAYS))

@@ -359,4 +359,5 @@ def renewal_list_for_user(*, user: User, today: date | None = None, days: int | 
             reminder=reminders.get((s.pk, s.commitment_end_date)),
         )
         for s in subscriptions
+        if s.commitment_end_date is not None  # always, by the filter above
     ]
