@@ -79,7 +79,7 @@ def test_a_charge_on_a_subscription_the_bss_never_saw_is_one_unknown_subscriptio
 
 def test_a_price_microsoft_changed_is_one_variance_caused_by_the_price(sim, books):
     sub = books.estate.pc["business_basic_new"].id
-    run, planted = _close_december_with(
+    _run, planted = _close_december_with(
         sim, books, lambda: sim.control.plant_drift("price", subscriptionId=sub, unitPrice=66.00))
 
     found = findings(books.estate.instance, 2026, 12)
@@ -90,7 +90,7 @@ def test_a_price_microsoft_changed_is_one_variance_caused_by_the_price(sim, book
 
 def test_a_promotion_is_one_variance_caused_by_the_promotion(sim, books):
     sub = books.estate.pc["business_basic_new"].id
-    run, planted = _close_december_with(
+    _close_december_with(
         sim, books, lambda: sim.control.plant_drift("promotion", subscriptionId=sub, discountPercent=20))
 
     found = findings(books.estate.instance, 2026, 12)

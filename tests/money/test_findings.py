@@ -1,0 +1,143 @@
+"""What our books get wrong, found by the match against Microsoft's bill (served by the simulator): a charge we did
+not invoice (billed to the customer), one Microsoft did not charge (accepted with a reason), a cent of rounding,
+a charge Microsoft made a month later; a re-run after settling finds nothing new."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from billing.models import InvoiceLine
+from bss.exceptions import ApplicationError
+from bss.models import AuditEvent
+from reconciliation.money.choices import Cause, Outcome, Resolution
+from reconciliation.money.models import ChargeMatch
+from reconciliation.money.selectors import findings, rollup_by_customer, rollup_by_subscription
+from reconciliation.money.services.matching import match_run
+from reconciliation.money.services.resolutions import finding_accept, finding_bill
+from tests.factories.bss import StaffUserFactory
+from tests.money.conftest import import_all
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def billed(sim):
+    """Microsoft's lines of the closed periods, by period (YYYYMM)."""
+    by_period: dict[str, list[dict]] = {}
+    for line in sim.control.billing_lines():
+        if line["invoiceNumber"]:
+            by_period.setdefault(line["period"], []).append(line)
+    return by_period
+
+
+def _two_line_period(billed) -> str:
+    return next(period for period, lines in sorted(billed.items()) if len(lines) >= 2)
+
+
+def _run(books, period: str):
+    return match_run(instance=books.estate.instance, year=int(period[:4]), month=int(period[4:]))
+
+
+def _open(books, period: str) -> list[ChargeMatch]:
+    return list(findings(books.estate.instance, int(period[:4]), int(period[4:])))
+
+
+def test_a_charge_we_did_not_invoice_is_leakage_billed_to_the_customer_and_a_rerun_finds_nothing_new(books, billed):
+    period = _two_line_period(billed)
+    missed, *rest = billed[period]
+    for p, lines in billed.items():
+        books.bill_all(rest if p == period else lines)
+    import_all(books.estate.instance)
+
+    run = _run(books, period)
+
+    [leak] = _open(books, period)
+    assert (leak.outcome, leak.pc_subscription_id) == (Outcome.LEAKAGE, missed["subscriptionId"])
+    assert leak.difference == leak.microsoft_amount == Decimal(str(missed["subtotal"]))
+    assert run.counts["new"] == 1
+    [row] = [r for r in rollup_by_subscription(books.estate.instance, leak.year, leak.month) if r["leakage"]]
+    assert row["leakage_total"] == leak.difference
+    [customer] = rollup_by_customer(books.estate.instance, leak.year, leak.month)
+    assert (customer["customer"], customer["leakage"]) == (books.customer.pk, 1)
+
+    staff = StaffUserFactory()
+    finding_bill(match_id=leak.pk, actor=staff)
+
+    leak.refresh_from_db()
+    assert leak.resolution == Resolution.BILLED
+    charge = InvoiceLine.objects.get(pk=leak.billed_line_id)
+    assert charge.amount == leak.microsoft_amount and charge.subscription == leak.subscription
+    assert not charge.invoice.is_final
+    assert AuditEvent.objects.filter(action="money.finding_bill", object_id=str(leak.pk), actor=staff).exists()
+    rerun = _run(books, period)
+    assert (rerun.counts["findings"], rerun.counts["new"]) == (0, 0)
+    later = _run(books, f"{charge.invoice.year}{charge.invoice.month:02d}")
+    assert not ChargeMatch.objects.filter(invoice_line=charge).exists()  # the charge answers the finding
+    assert later.counts["new"] == later.counts["findings"]
+    with pytest.raises(ApplicationError):
+        finding_bill(match_id=leak.pk, actor=staff)
+
+
+def test_a_charge_microsoft_did_not_make_is_accepted_only_with_a_reason(books, billed):
+    for lines in billed.values():
+        books.bill_all(lines)
+    period = sorted(billed)[-1]
+    extra = books.bill(billed[period][0], charge_type="addQuantity", quantity=2, cost_amount=Decimal("12.34"))
+    import_all(books.estate.instance)
+
+    _run(books, period)
+
+    [gap] = _open(books, period)
+    assert (gap.outcome, gap.invoice_line_id, gap.difference) == (Outcome.NOT_CHARGED, extra.pk, Decimal("-12.34"))
+    with pytest.raises(ApplicationError) as refused:
+        finding_accept(match_id=gap.pk, actor=StaffUserFactory(), reason="  ")
+    assert refused.value.code == "reason_required"
+    staff = StaffUserFactory()
+    finding_accept(match_id=gap.pk, actor=staff, reason="Goodwill seats, agreed with the customer")
+    event = AuditEvent.objects.get(action="money.finding_accept", object_id=str(gap.pk))
+    assert (event.actor, event.before["resolution"], event.after["resolution"]) == (staff, "open", "accepted")
+    rerun = _run(books, period)
+    assert (rerun.counts["findings"], rerun.counts["new"]) == (0, 0)
+    assert ChargeMatch.objects.get(pk=gap.pk).resolution == Resolution.ACCEPTED
+
+
+def test_a_cent_per_licence_is_rounding_and_the_tolerance_absorbs_it(books, billed, settings):
+    period = _two_line_period(billed)
+    first, *rest = billed[period]
+    books.bill(first, cost_amount=Decimal(str(first["subtotal"])) - Decimal("0.01"))
+    books.bill_all(rest)
+    import_all(books.estate.instance)
+
+    _run(books, period)
+    [variance] = _open(books, period)
+    assert (variance.outcome, variance.cause, variance.difference) == (Outcome.VARIANCE, Cause.ROUNDING,
+                                                                       Decimal("0.01"))
+
+    settings.MONEY_MATCH_TOLERANCE = "0.01"
+    rerun = _run(books, period)
+    assert rerun.counts["findings"] == 0 and rerun.counts["matched"] == len(billed[period])
+
+
+def test_a_charge_microsoft_makes_a_month_after_our_invoice_is_one_timing_variance(books, billed):
+    periods = sorted(billed)
+    late_period = _two_line_period(billed)
+    before = periods[periods.index(late_period) - 1]
+    late, *rest = billed[late_period]
+    books.bill_all(billed[before])
+    books.bill(late, period=before)  # we invoiced it a month before Microsoft charged it
+    books.bill_all(rest)
+    import_all(books.estate.instance)
+
+    _run(books, before)
+    [early] = _open(books, before)
+    assert early.outcome == Outcome.NOT_CHARGED
+    _run(books, late_period)
+
+    [timing] = _open(books, late_period)
+    assert (timing.outcome, timing.cause, timing.difference) == (Outcome.VARIANCE, Cause.TIMING, Decimal(0))
+    assert timing.invoice_line_id == early.invoice_line_id
+    assert _open(books, before) == []
+    assert _run(books, before).counts["findings"] == 0  # re-running the earlier month does not find it again
+    assert _run(books, late_period).counts["new"] == 0
