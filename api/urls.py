@@ -1,13 +1,15 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from api import catalog_views, commerce_views, views
+from api import billing, catalog_views, commerce_views, views
 
 router = DefaultRouter()
 router.register("customers", views.CustomerViewSet, basename="customer")
 router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
 router.register("orders", views.OrderViewSet, basename="order")
 router.register("mca-acceptances", views.MCAAcceptanceViewSet, basename="mca-acceptance")
+router.register("invoices", billing.InvoiceViewSet, basename="invoice")
+router.register("credit-notes", billing.CreditNoteViewSet, basename="credit-note")
 
 urlpatterns = [
     path("catalog/offers/", catalog_views.CatalogOffersView.as_view(), name="catalog-offers"),
@@ -19,5 +21,9 @@ urlpatterns = [
     path("subscriptions/<int:pk>/reactivate/", commerce_views.SubscriptionReactivateView.as_view()),
     path("subscriptions/<int:pk>/auto-renew/", commerce_views.SubscriptionAutoRenewView.as_view()),
     path("subscriptions/<int:pk>/cancel/", commerce_views.SubscriptionCancelView.as_view()),
+    path("invoices/<int:pk>/pdf", billing.InvoicePdfView.as_view(), name="invoice-pdf"),
+    path("credit-notes/<int:pk>/pdf", billing.CreditNotePdfView.as_view(), name="credit-note-pdf"),
+    path("customers/<int:pk>/unbilled-charges/", billing.UnbilledChargesView.as_view(),
+         name="customer-unbilled-charges"),
     *router.urls,
 ]

@@ -14,17 +14,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from billing.choices import DocumentStatus, PartyKind
-from billing.models import CreditNote, Invoice
+from billing.models import CreditNote, Invoice, Issuer
 from billing.rating import BillingPeriod
 from billing.services.bills import period_bills
-from bss.choices import UserRole
+from billing.services.prices import known_price
+from bss.choices import ResellerKind, SubscriptionStatus, UserRole
 from bss.exceptions import NotFound
-from bss.models import Subscription, User
+from bss.models import Customer, Subscription, User
 from bss.selectors import user_is_provider_staff
 
 VIEW_INVOICE = "billing.view_invoice"
@@ -102,8 +104,6 @@ def credit_note_get_for_user(*, user: User, credit_note_id: int) -> CreditNote:
 
 def issued_by_user(user: User) -> bool:
     """Whether the reseller user's reseller issues invoices of its own (a tenant reseller with an issuer)."""
-    from billing.models import Issuer
-
     return bool(user.role == UserRole.RESELLER and user.reseller_id
                 and Issuer.objects.filter(reseller_id=user.reseller_id).exists())
 
@@ -140,4 +140,66 @@ def next_charge(subscription: Subscription, *, now: dt.datetime | None = None) -
             amount = sum((d.charge.amount for d in same_day), Decimal(0))
             return NextCharge(on=first.date(), amount=amount, currency=same_day[0].charge.currency)
         period = BillingPeriod(period.year + period.month // 12, period.month % 12 + 1)
-    return None
+    return _renewal_charge(subscription, now)
+
+
+def _renewal_charge(subscription: Subscription, now: dt.datetime) -> NextCharge | None:
+    """The renewal of a term that ends with nothing more to bill in it: the next term at the catalog's price then
+    (else the price locked for this term), for the current quantity, the day after the commitment ends. Rating
+    bills it once Partner Center confirms the renewal; until then this is what the next invoice will show."""
+    if subscription.customer.reseller.kind == ResellerKind.LIGHT:
+        return None  # a light reseller invoices its customers itself
+    end = subscription.commitment_end_date
+    if not (subscription.auto_renew and subscription.status == SubscriptionStatus.ACTIVE and end):
+        return None
+    day = (end.date() if isinstance(end, dt.datetime) else end) + dt.timedelta(days=1)
+    if day <= now.date():
+        return None
+    at = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+    price = known_price(subscription=subscription, at=at)
+    unit_price, currency = (price.unit_price, price.currency) if price else (None, "")
+    if unit_price is None:
+        locked = subscription.ledger.exclude(unit_price=None).order_by("-effective_at", "-id").first()
+        if locked is None:
+            return None
+        unit_price, currency = locked.unit_price, locked.currency
+    amount = (unit_price * subscription.quantity).quantize(Decimal("0.01"))
+    return NextCharge(on=day, amount=amount, currency=currency)
+
+
+@dataclass(frozen=True)
+class UnbilledPreview:
+    """A customer's unbilled charges as the lines of its next invoice (the invoice-line fields, tax included when
+    a tax rule applies), with their totals and what could not be billed."""
+
+    lines: list[dict[str, Any]]
+    currency: str
+    subtotal: Decimal
+    tax_total: Decimal
+    problems: list[dict[str, str]]
+
+
+def unbilled_preview(*, customer: Customer, now: dt.datetime | None = None) -> UnbilledPreview:
+    from billing.selectors import unbilled_charges
+    from billing.services.documents import line_values
+    from billing.services.tax import TaxRuleMissing, tax_decision
+
+    now = (now or timezone.now()).astimezone(dt.UTC)
+    unbilled = unbilled_charges(customer=customer, now=now)
+    issuer = Issuer.objects.filter(reseller_id=customer.reseller_id).first()
+    problems = [p.as_dict() for p in unbilled.problems]
+    decision = None
+    if issuer is not None and unbilled.lines:
+        try:
+            decision = tax_decision(issuer_country=issuer.country, party=customer, on=now.date())
+        except TaxRuleMissing as exc:
+            problems.append({"customer": str(customer), "subscription": "", "message": exc.message})
+    lines = [line_values(draft, decision) for draft in unbilled.lines]
+    currencies = {draft.charge.currency for draft in unbilled.lines}
+    return UnbilledPreview(
+        lines=lines,
+        currency=currencies.pop() if len(currencies) == 1 else "",
+        subtotal=sum((line["amount"] for line in lines), Decimal(0)),
+        tax_total=sum((line["tax_amount"] for line in lines), Decimal(0)),
+        problems=problems,
+    )

@@ -31,6 +31,7 @@ urlpatterns = [
     path("backoffice/tier2/", include("backoffice.tier2.urls")),
     path("backoffice/billing/", include("backoffice.billing.urls")),
     path("store/workspace/", include("storefront.workspace.urls")),
+    path("store/invoices/", include("storefront.invoices.urls")),
     path("store/", include("storefront.urls")),
     path("store/api-keys/", key_views.api_keys, name="api_keys"),
     path("store/api-keys/<int:key_id>/revoke/", key_views.api_key_revoke_view, name="api_key_revoke"),

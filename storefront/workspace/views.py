@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from billing import selectors_doors as billing_selectors
 from bss import selectors as bss_selectors
 from bss.choices import UserRole
 from bss.exceptions import ApplicationError
@@ -82,6 +83,7 @@ def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpRespo
         "customer": sub.customer,
         "quantity_form": QuantityForm(initial={"quantity": sub.quantity}),
         "extra_form": ExtraLicencesForm(initial={"additional": 1}),
+        "next_charge": billing_selectors.next_charge(sub),
     }
     return _page(request, "workspace/subscription_detail.html", context)
 
