@@ -23,11 +23,15 @@ from billing.models import Invoice
     max_retries=8,
 )
 def invoice_deliver_task(self: Any, invoice_id: int) -> str:
-    from billing.services.delivery import DeliveryRetry, invoice_deliver
+    from billing.services.delivery import DeliveryRetry, delivery_failed_record, invoice_deliver
 
     try:
         return invoice_deliver(invoice_id=invoice_id)
     except DeliveryRetry as exc:
+        if self.request.retries >= self.max_retries:
+            delivery_failed_record(invoice_id=invoice_id,
+                                   reason=f"The e-mail was refused {self.request.retries + 1} times: {exc}")
+            return "mail_failed"
         raise self.retry(exc=exc, countdown=min(60 * 2**self.request.retries, 3600)) from exc
 
 

@@ -151,6 +151,13 @@ def _object_type(invoice: Invoice) -> str:
     return invoice._meta.label
 
 
+def delivery_failed_record(*, invoice_id: int, reason: str) -> None:
+    """Record that the invoice was not delivered, and why (the invoice itself is left as it is)."""
+    invoice = Invoice.objects.get(pk=invoice_id)
+    audit_record(actor=None, action=DELIVERY_FAILED, obj=invoice, actor_label="billing",
+                 after={"number": invoice.number, "reason": reason})
+
+
 def invoice_deliver(*, invoice_id: int) -> str:
     """Render the final invoice's PDF and e-mail it to the billing contact. Returns the outcome."""
     invoice = Invoice.objects.select_related("issuer", "customer", "reseller").get(pk=invoice_id)
@@ -161,15 +168,13 @@ def invoice_deliver(*, invoice_id: int) -> str:
         return "already_delivered"
     recipient = billing_contact(invoice)
     if not recipient:
-        audit_record(actor=None, action=DELIVERY_FAILED, obj=invoice, actor_label="billing",
-                     after={"number": invoice.number, "reason": "The billed party has no billing e-mail address."})
+        delivery_failed_record(invoice_id=invoice.pk, reason="The billed party has no billing e-mail address.")
         return "no_recipient"
     try:
         pdf = document_pdf(invoice)
     except Exception as exc:  # any failure to lay out or draw: the invoice stays, the reason is recorded
         logger.exception("invoice %s: PDF not rendered", invoice.pk)
-        audit_record(actor=None, action=DELIVERY_FAILED, obj=invoice, actor_label="billing",
-                     after={"number": invoice.number, "reason": f"The PDF could not be rendered: {exc}"})
+        delivery_failed_record(invoice_id=invoice.pk, reason=f"The PDF could not be rendered: {exc}")
         return "render_failed"
     message = EmailMessage(
         subject=f"Invoice {invoice.number} from {invoice.issuer.name}",
