@@ -3,7 +3,9 @@ from django.urls import path
 from backoffice import views
 from backoffice.cloud_services import views as cloud_services
 from backoffice.customers import views as customers
+from backoffice.orders import views as orders
 from backoffice.resellers import views as resellers
+from backoffice.subscriptions import views as subscriptions
 
 app_name = "backoffice"
 
@@ -12,6 +14,17 @@ urlpatterns = [
     path("setup/tools/", views.tools, name="tools"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer_detail"),
+    path("customers/<int:customer_id>/edit/", customers.customer_edit, name="customer_edit"),
+    path("orders/", orders.order_list, name="order_list"),
+    path("orders/<int:order_id>/", orders.order_detail, name="order_detail"),
+    path("orders/<int:order_id>/cancel/", orders.order_cancel_view, name="order_cancel"),
+    path(
+        "orders/<int:order_id>/operations/<int:operation_id>/retry/",
+        orders.order_operation_retry,
+        name="order_operation_retry",
+    ),
+    path("subscriptions/", subscriptions.subscription_list, name="subscription_list"),
+    path("subscriptions/<int:subscription_id>/", subscriptions.subscription_detail, name="subscription_detail"),
     path("resellers/", resellers.reseller_list, name="reseller_list"),
     path("resellers/new/", resellers.reseller_onboard_view, name="reseller_onboard"),
     path("resellers/<int:reseller_id>/", resellers.reseller_detail, name="reseller_detail"),

@@ -1,0 +1,49 @@
+"""Product families of BSS subscriptions, as the catalog names them: the back office's subscription filter and its
+dashboard's seats per family. A subscription's family is its product's (`Product.family`, by the subscription's
+Partner Center instance and product id); "Other" when the catalog does not know the product or gives no family."""
+
+from __future__ import annotations
+
+from django.db.models import CharField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, NullIf
+
+from bss.choices import SubscriptionStatus
+from bss.models import Subscription
+from catalog.models import Product
+
+OTHER = "Other"
+
+
+def with_product_family(qs: QuerySet[Subscription]) -> QuerySet[Subscription]:
+    """`qs` with a `product_family` annotation."""
+    family = (
+        Product.objects.filter(instance_id=OuterRef("tenant__instance_id"), product_id=OuterRef("pc_product_id"))
+        .exclude(family="")
+        .order_by("market")
+        .values("family")[:1]
+    )
+    return qs.annotate(
+        product_family=Coalesce(NullIf(Subquery(family, output_field=CharField()), Value("")), Value(OTHER))
+    )
+
+
+def filter_by_family(qs: QuerySet[Subscription], family: str) -> QuerySet[Subscription]:
+    qs = with_product_family(qs)
+    return qs.filter(product_family=family) if family else qs
+
+
+def product_families() -> list[str]:
+    """The families the catalog knows, and "Other"."""
+    names = set(Product.objects.exclude(family="").values_list("family", flat=True).distinct())
+    return [*sorted(names), OTHER]
+
+
+def active_seats_by_family(qs: QuerySet[Subscription]) -> list[tuple[str, int]]:
+    """Seats (quantity) of the active subscriptions of `qs` per product family, most seats first."""
+    rows = (
+        with_product_family(qs.filter(status=SubscriptionStatus.ACTIVE))
+        .values("product_family")
+        .annotate(seats=Sum("quantity"))
+        .order_by()
+    )
+    return sorted(((row["product_family"], row["seats"] or 0) for row in rows), key=lambda r: (-r[1], r[0]))
