@@ -193,7 +193,7 @@ class Command(BaseCommand):
             "admin": "provider staff (back office)",
             "tailspin": "light reseller",
             "northwind": "tenant reseller",
-            "adatum": "customer",
+            "relecloud": "customer (Relecloud: a tenant and subscriptions)",
         }
         lines = [
             "",
