@@ -82,7 +82,7 @@ class InvoiceSerializer(_DocumentSerializer):
 
 class InvoiceDetailSerializer(InvoiceSerializer):
     lines = InvoiceLineSerializer(many=True, read_only=True)
-    credit_notes = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    credit_notes: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta(InvoiceSerializer.Meta):
         fields = [*DOCUMENT_FIELDS, "lines", "credit_notes"]
@@ -151,7 +151,7 @@ class _IdField(forms.IntegerField):
 
 
 class _PeriodField(forms.CharField):
-    def clean(self, value: object) -> tuple[int, int] | None:  # type: ignore[override]
+    def clean(self, value: object) -> tuple[int, int] | None:
         text = super().clean(value)
         if not text:
             return None

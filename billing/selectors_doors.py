@@ -157,13 +157,14 @@ def _renewal_charge(subscription: Subscription, now: dt.datetime) -> NextCharge 
         return None
     at = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
     price = known_price(subscription=subscription, at=at)
-    unit_price, currency = (price.unit_price, price.currency) if price else (None, "")
-    if unit_price is None:
+    if price is not None:
+        unit_price, currency = price.unit_price, price.currency
+    else:
         locked = subscription.ledger.exclude(unit_price=None).order_by("-effective_at", "-id").first()
-        if locked is None:
+        if locked is None or locked.unit_price is None:
             return None
         unit_price, currency = locked.unit_price, locked.currency
-    amount = (unit_price * subscription.quantity).quantize(Decimal("0.01"))
+    amount = (unit_price * Decimal(subscription.quantity)).quantize(Decimal("0.01"))
     return NextCharge(on=day, amount=amount, currency=currency)
 
 

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -50,7 +51,7 @@ def _rows(documents: QuerySet) -> Iterator[tuple[object, ...]]:
                d.finalised_at)
 
 
-def _list(request: AuthenticatedHttpRequest, documents: QuerySet, *, name: str, template: str) -> HttpResponse:
+def _list(request: AuthenticatedHttpRequest, documents: QuerySet, *, name: str, template: str) -> HttpResponseBase:
     form, documents = _filtered(request, documents)
     fmt = request.GET.get("format", "")
     if fmt in ("csv", "xlsx"):
@@ -64,7 +65,7 @@ def _list(request: AuthenticatedHttpRequest, documents: QuerySet, *, name: str, 
 
 
 @staff_required(VIEW_INVOICE)
-def invoice_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+def invoice_list(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     return _list(request, Invoice.objects.select_related("issuer"), name="invoices", template="billing/invoices.html")
 
 
@@ -111,7 +112,7 @@ def invoice_pdf(request: AuthenticatedHttpRequest, invoice_id: int) -> HttpRespo
 
 
 @staff_required(VIEW_CREDIT_NOTE)
-def credit_note_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+def credit_note_list(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     return _list(request, CreditNote.objects.select_related("issuer", "invoice"), name="credit-notes",
                  template="billing/credit_notes.html")
 

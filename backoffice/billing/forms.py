@@ -28,7 +28,7 @@ class MonthField(forms.CharField):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.widget.attrs.setdefault("placeholder", "YYYY-MM")
 
-    def clean(self, value: object) -> tuple[int, int] | None:  # type: ignore[override]
+    def clean(self, value: object) -> tuple[int, int] | None:
         text = super().clean(value)
         if not text:
             return None

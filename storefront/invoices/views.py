@@ -29,7 +29,7 @@ def invoice_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     invoices = selectors_doors.invoice_list_for_user(user=user)
     credit_notes = selectors_doors.credit_note_list_for_user(user=user)
-    if user.role == UserRole.RESELLER:
+    if user.role == UserRole.RESELLER and user.reseller_id is not None:
         own = invoices.filter(party_kind=PartyKind.RESELLER, reseller_id=user.reseller_id)
         issued = invoices.filter(issuer__reseller_id=user.reseller_id)
     else:
