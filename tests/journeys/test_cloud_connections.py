@@ -4,6 +4,7 @@ every token a catalog sync uses, a retired cloud created read-only, and connecti
 Plain test-client tests against the Partner Center simulator (a browser adds nothing to a message on a page)."""
 
 import pytest
+import urllib3
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
@@ -11,7 +12,7 @@ from bss.models import PartnerCenterInstance
 from bss.partner_center import build_client, connection_error_sentence
 from catalog import services as catalog_services
 from partnercenter import clouds, errors
-from tests.factories.bss import SimInstanceFactory, StaffUserFactory
+from tests.factories.bss import PartnerCenterInstanceFactory, SimInstanceFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,13 @@ def test_a_21vianet_catalog_sync_gets_past_the_price_sheet(china_instance):
     run = catalog_services.catalog_sync_run(instance=china_instance, market="US")
     assert "audience" not in (run.error or "")
     assert run.status == "succeeded", run.error
+
+
+def test_the_cloud_list_names_each_instances_price_sheet_host(client, cloud_admin):
+    PartnerCenterInstanceFactory(name="Litware China", cloud="china_21vianet")
+    body = client.get(reverse("backoffice:cloud_services")).content.decode()
+    assert "https://partner.partnercenterapi.microsoftonline.cn" in body
+    assert "price sheets</span> https://api.partner.microsoft.com" in body
 
 
 def test_test_connection_checks_the_price_sheet_token_too(client, cloud_admin, sim_instance, pc_sim):
@@ -111,3 +119,19 @@ def test_connection_errors_read_as_sentences_naming_the_cause(error, cause):
     sentence = connection_error_sentence(error, cloud=clouds.GLOBAL)
     assert cause in sentence
     assert sentence.endswith(".") and type(error).__name__ not in sentence
+
+
+def test_the_retired_clouds_unresolvable_login_host_is_explained_not_blamed_on_the_secret():
+    # What MSAL raises for login.microsoftonline.de today: requests' ConnectionError around urllib3's
+    # NameResolutionError, which the token provider wraps in a TokenAcquisitionError.
+    try:
+        try:
+            raise urllib3.exceptions.NameResolutionError("login.microsoftonline.de", None, OSError("no such host"))
+        except urllib3.exceptions.NameResolutionError as dns:
+            raise errors.TokenAcquisitionError(
+                "could not reach token endpoint https://login.microsoftonline.de/t: ConnectionError: ..."
+            ) from dns
+    except errors.TokenAcquisitionError as exc:
+        sentence = connection_error_sentence(exc, cloud=clouds.GERMANY)
+    assert "login.microsoftonline.de does not resolve (DNS)" in sentence
+    assert "retired" in sentence and "secret" not in sentence and "NameResolutionError" not in sentence
