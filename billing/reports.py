@@ -38,8 +38,13 @@ def tax_code(tax_name: str, tax_rate: Decimal | None) -> str:
     return tax_name or f"RATE {tax_rate.normalize()}"
 
 
+def revenue_accounts() -> dict[str, str]:
+    """The configured mapping ("<product family>|<tax code>" -> account), or the default one."""
+    return getattr(settings, "BILLING_REVENUE_ACCOUNTS", None) or DEFAULT_REVENUE_ACCOUNTS
+
+
 def revenue_account(family: str, code: str) -> str:
-    accounts: dict[str, str] = getattr(settings, "BILLING_REVENUE_ACCOUNTS", None) or DEFAULT_REVENUE_ACCOUNTS
+    accounts = revenue_accounts()
     for key in (f"{family}|{code}", f"{family}|*", f"*|{code}", "*|*"):
         if key in accounts:
             return accounts[key]

@@ -11,7 +11,7 @@ from backoffice.billing.chart import margin_chart
 from backoffice.billing.exports import table_response
 from backoffice.billing.forms import MarginForm, ReportForm, default_span
 from backoffice.billing.views import EXPORT_ACCOUNTING, VIEW_MARGIN
-from billing.reports import ACCOUNTING_HEADER, DIMENSIONS, accounting_rows, margin_report, totals
+from billing.reports import ACCOUNTING_HEADER, DIMENSIONS, accounting_rows, margin_report, revenue_accounts, totals
 from bss.http import AuthenticatedHttpRequest
 
 
@@ -34,7 +34,8 @@ def accounting_export(request: AuthenticatedHttpRequest) -> HttpResponse | Strea
         start, end, issuer_id = _span(form)
         name = f"accounting-{start[0]}-{start[1]:02d}-to-{end[0]}-{end[1]:02d}"
         return table_response(fmt, name, ACCOUNTING_HEADER, accounting_rows(start=start, end=end, issuer_id=issuer_id))
-    return render(request, "billing/accounting.html", {"form": form, "header": ACCOUNTING_HEADER})
+    accounts = [(*key.split("|", 1), account) for key, account in sorted(revenue_accounts().items())]
+    return render(request, "billing/accounting.html", {"form": form, "header": ACCOUNTING_HEADER, "accounts": accounts})
 
 
 @staff_required(VIEW_MARGIN)

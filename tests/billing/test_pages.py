@@ -168,6 +168,7 @@ def test_the_accounting_export_has_a_row_per_line_with_its_revenue_account(clien
     assert northwind["product_family"] == "Microsoft 365" and northwind["tax_code"] == "VAT 20 %"
     assert northwind["revenue_account"] == "706110" and northwind["amount"] == "100.80"
     assert client.get(reverse("billing:accounting"), {"format": "xlsx", "start": "2025-06"}).status_code == 200
+    assert "706110" in client.get(reverse("billing:accounting")).content.decode()
 
 
 def test_the_margin_report_shows_revenue_cost_and_margin_with_an_svg_chart(client, world):
