@@ -125,9 +125,11 @@ def instance_test_connection(instance: PartnerCenterInstance) -> ConnectionCheck
             started = time.monotonic()
             rows = client.price_sheets.iter_rows(market=instance.default_market or "US")
             try:
-                next(rows, None)
+                next(rows, None)  # the first row is enough: the token was accepted
             finally:
-                rows.close()
+                close = getattr(rows, "close", None)  # a generator: closing it releases the streamed download
+                if close is not None:
+                    close()
             summary += (
                 f" Price-sheet token accepted by {cloud.price_sheet_base_url} "
                 f"({(time.monotonic() - started) * 1000:.0f} ms)."
