@@ -1,5 +1,5 @@
-"""Orders: placing one (`order_place`: validation, the customer and its tenant, the MCA acceptance, the order and its
-lines), the validation rules it applies, and status changes.
+"""Orders: placing one (`order_place`: the customer and its tenant, the MCA acceptance, the order and its lines)
+and status changes. The rules an order must satisfy first are in `bss.services.order_validation` (re-exported here).
 
 `provisioning.services.orders.order_submit` is the entry point the storefront and the API call: it calls
 `order_place` and creates the order's Partner Center operations in the same transaction. The only Partner Center
@@ -9,8 +9,6 @@ written.
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -18,14 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from bss.choices import (
-    ORDER_TRANSITIONS,
-    BillingCycle,
-    OrderKind,
-    OrderStatus,
-    RelationshipStatus,
-    SubscriptionStatus,
-)
+from bss.choices import ORDER_TRANSITIONS, OrderKind, OrderStatus, RelationshipStatus
 from bss.exceptions import ApplicationError, InvalidTransition, NotFound
 from bss.inputs import ExistingTenantInput, MCAAcceptanceInput, NewCustomerInput, OrderLineInput
 from bss.models import (
@@ -35,266 +26,78 @@ from bss.models import (
     MicrosoftTenant,
     Order,
     OrderLine,
-    PartnerCenterInstance,
     Reseller,
     Subscription,
     User,
 )
-from bss.partner_center import get_client
 from bss.services import mca as mca_services
 from bss.services.accounts import customer_create, tenant_create
 from bss.services.audit import audit_record, snapshot
-from partnercenter import errors as pc_errors
+from bss.services.order_validation import (
+    GUID_RE,
+    ONMICROSOFT_SUFFIX,
+    BillingCycleNotAllowed,
+    DomainCheck,
+    DomainTaken,
+    DuplicateSubmissionKey,
+    InstanceNotAcceptingOrders,
+    InvalidCustomerDetails,
+    InvalidDomainPrefix,
+    MCARequired,
+    OrderRefused,
+    QuantityOutOfRange,
+    RepeatOrderRefused,
+    domain_prefix_check,
+    domain_prefix_normalize,
+    domain_prefix_problem,
+    order_validate_instance,
+    order_validate_lines,
+    order_validate_new_customer,
+    order_validate_repeat,
+    order_validate_targets,
+)
 
-logger = logging.getLogger(__name__)
-
-# Partner Center's rule for the initial domain: letters and digits only, at most 27 characters.
-DOMAIN_PREFIX_RE = re.compile(r"^[a-z0-9]{1,27}$")
-ONMICROSOFT_SUFFIX = ".onmicrosoft.com"
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_OPEN_ORDER_STATUSES = (OrderStatus.PENDING, OrderStatus.AWAITING_RELATIONSHIP, OrderStatus.PROVISIONING)
-
-
-class OrderRefused(ApplicationError):
-    """The order cannot be placed as given; `message` tells the user why and what to do."""
-
-    code = "order_refused"
-
-
-class InstanceNotAcceptingOrders(OrderRefused):
-    code = "instance_not_accepting_orders"
-
-
-class BillingCycleNotAllowed(OrderRefused):
-    code = "billing_cycle_not_allowed"
-
-
-class QuantityOutOfRange(OrderRefused):
-    code = "quantity_out_of_range"
-
-
-class InvalidCustomerDetails(OrderRefused):
-    code = "invalid_customer_details"
-
-
-class InvalidDomainPrefix(OrderRefused):
-    code = "invalid_domain_prefix"
-
-
-class DomainTaken(OrderRefused):
-    code = "domain_taken"
-
-
-class RepeatOrderRefused(OrderRefused):
-    code = "repeat_order_refused"
-
-
-class DuplicateSubmissionKey(OrderRefused):
-    code = "duplicate_submission_key"
-
-
-class MCARequired(ApplicationError):
-    code = "mca_required"
-
-
-@dataclass(frozen=True)
-class DomainCheck:
-    available: bool
-    message: str
-    domain: str = ""
-    taken: bool = False
+__all__ = [  # the validation is re-exported: callers know `bss.services.orders` as the place of order rules
+    "GUID_RE",
+    "BillingCycleNotAllowed",
+    "DomainCheck",
+    "DomainTaken",
+    "DuplicateSubmissionKey",
+    "InstanceNotAcceptingOrders",
+    "InvalidCustomerDetails",
+    "InvalidDomainPrefix",
+    "MCARequired",
+    "OrderRefused",
+    "PlacedOrder",
+    "QuantityOutOfRange",
+    "RepeatOrderRefused",
+    "domain_prefix_check",
+    "domain_prefix_normalize",
+    "domain_prefix_problem",
+    "order_create",
+    "order_place",
+    "order_set_status",
+    "order_validate_instance",
+    "order_validate_lines",
+    "order_validate_new_customer",
+    "order_validate_repeat",
+    "order_validate_targets",
+]
 
 
 @dataclass(frozen=True)
 class PlacedOrder:
     """What `order_place` did: the order; `placed` False when it had been placed already (same submission key);
-    the MCA acceptance to attest to Partner Center (if any) and the subscriptions that order lines add licences to."""
+    the MCA acceptance to attest to Partner Center (if any) and the subscriptions that order lines add licences to;
+    `held_for_staff` when the order waits for staff (its tenant is another reseller's customer's: the orderer is
+    answered as for any tenant not related yet, and nothing may go to Partner Center until staff have resolved it)."""
 
     order: Order
     placed: bool
     acceptance: MCAAcceptance | None = None
     targets: dict[int, Subscription] = field(default_factory=dict)
+    held_for_staff: bool = False
 
-
-def domain_prefix_normalize(prefix: str) -> str:
-    """`Contoso` -> `contoso`; a pasted `contoso.onmicrosoft.com` is accepted too."""
-    value = (prefix or "").strip().lower()
-    if value.endswith(ONMICROSOFT_SUFFIX):
-        value = value[: -len(ONMICROSOFT_SUFFIX)]
-    return value
-
-
-def domain_prefix_problem(prefix: str) -> str | None:
-    """Why a domain prefix cannot be used (format rules only), or None if it is well formed."""
-    value = domain_prefix_normalize(prefix)
-    if not value:
-        return "Enter a domain prefix for the new tenant (the part before .onmicrosoft.com)."
-    if len(value) > 27:
-        return "The domain prefix can be at most 27 characters long."
-    if not DOMAIN_PREFIX_RE.match(value):
-        return "The domain prefix can contain only letters and digits (no spaces, dots or hyphens)."
-    return None
-
-
-def domain_prefix_check(*, instance: PartnerCenterInstance, prefix: str) -> DomainCheck:
-    """Format rules, then a live `HEAD /v1/domains/{prefix}.onmicrosoft.com` through the instance's client."""
-    problem = domain_prefix_problem(prefix)
-    if problem:
-        return DomainCheck(False, problem)
-    domain = domain_prefix_normalize(prefix) + ONMICROSOFT_SUFFIX
-    if MicrosoftTenant.objects.filter(instance=instance, default_domain=domain).exists():
-        return DomainCheck(False, f"{domain} is already taken; choose another prefix.", domain, taken=True)
-    try:
-        available = get_client(instance).customers.is_domain_available(domain=domain)
-    except pc_errors.PartnerCenterError as exc:
-        logger.warning("domain check failed for instance %s: %s", instance.pk, exc)
-        return DomainCheck(False, "Partner Center could not be asked right now; try again in a moment.", domain)
-    if not available:
-        return DomainCheck(False, f"{domain} is already taken; choose another prefix.", domain, taken=True)
-    return DomainCheck(True, f"{domain} is available.", domain)
-
-
-def order_validate_instance(*, marketplace: Marketplace) -> None:
-    instance = marketplace.instance
-    if not marketplace.is_active:
-        raise InstanceNotAcceptingOrders(f"The marketplace {marketplace.name} is closed for new orders.")
-    if not instance.accepts_orders:
-        raise InstanceNotAcceptingOrders(
-            f"The Partner Center account {instance.name} is retired or inactive and takes no new orders; "
-            "existing subscriptions stay visible."
-        )
-
-
-def order_validate_lines(*, marketplace: Marketplace, lines: Sequence[OrderLineInput]) -> None:
-    """Quantities within the offer's limits, billing cycle allowed, one currency (the marketplace's)."""
-    if not lines:
-        raise OrderRefused("The order has no lines.", code="order_empty")
-    annual_allowed = marketplace.annual_billing_enabled and marketplace.instance.annual_provisioning_enabled
-    for line in lines:
-        if line.billing_cycle not in BillingCycle.values:
-            raise BillingCycleNotAllowed(f"{line.product_name}: unknown billing cycle {line.billing_cycle!r}.")
-        if line.billing_cycle == BillingCycle.ANNUAL and not annual_allowed:
-            raise BillingCycleNotAllowed(
-                f"{line.product_name}: annual billing is not offered in this marketplace; choose monthly billing."
-            )
-        maximum = line.max_quantity
-        if line.quantity < max(line.min_quantity, 1) or (maximum is not None and line.quantity > maximum):
-            low = max(line.min_quantity, 1)
-            limits = f"between {low} and {maximum}" if maximum else f"at least {low}"
-            raise QuantityOutOfRange(
-                f"{line.product_name}: quantity {line.quantity} is not allowed; it must be {limits}.",
-                extra={"min": line.min_quantity, "max": maximum, "quantity": line.quantity},
-            )
-        if line.unit_price < 0:
-            raise OrderRefused(f"{line.product_name}: the price cannot be negative.", code="invalid_price")
-        if line.currency.upper() != marketplace.currency.upper():
-            raise OrderRefused(
-                f"{line.product_name}: priced in {line.currency}, but this marketplace sells in "
-                f"{marketplace.currency}.",
-                code="currency_mismatch",
-            )
-
-
-def order_validate_new_customer(*, new_customer: NewCustomerInput, marketplace: Marketplace) -> str:
-    """Company and contact details complete and well formed; returns the tenant's initial domain."""
-    missing = [
-        label
-        for label, value in (
-            ("company name", new_customer.company_name),
-            ("contact first name", new_customer.contact_first_name),
-            ("contact last name", new_customer.contact_last_name),
-            ("contact email", new_customer.contact_email),
-            ("address", new_customer.address_line1),
-            ("city", new_customer.city),
-            ("postal code", new_customer.postal_code),
-            ("country", new_customer.country),
-        )
-        if not (value or "").strip()
-    ]
-    if missing:
-        raise InvalidCustomerDetails("Please fill in: " + ", ".join(missing) + ".")
-    if not _EMAIL_RE.match(new_customer.contact_email.strip()):
-        raise InvalidCustomerDetails("The contact email address is not valid.")
-    country = new_customer.country.strip().upper()
-    if not re.fullmatch(r"[A-Z]{2}", country):
-        raise InvalidCustomerDetails("The country must be a two-letter ISO code such as US or DE.")
-    if country in {"US", "CA", "AU", "BR", "IN"} and not new_customer.state.strip():
-        raise InvalidCustomerDetails(f"A state or province is required for addresses in {country}.")
-    if not re.fullmatch(r"[a-z]{2}", (new_customer.language or "").strip().lower()):
-        raise InvalidCustomerDetails("The language must be a two-letter code such as en.")
-    problem = domain_prefix_problem(new_customer.domain_prefix)
-    if problem:
-        raise InvalidDomainPrefix(problem)
-    domain = domain_prefix_normalize(new_customer.domain_prefix) + ONMICROSOFT_SUFFIX
-    if MicrosoftTenant.objects.filter(instance=marketplace.instance, default_domain=domain).exists():
-        raise DomainTaken(f"{domain} is already taken; choose another domain prefix.")
-    return domain
-
-
-def order_validate_repeat(*, tenant: MicrosoftTenant | None, lines: Sequence[OrderLineInput]) -> None:
-    """Unless the plan makes a new subscription per order, a second order of the same offer for the same tenant is
-    refused, pointing at "add licences" on the existing subscription (or the order still in progress)."""
-    seen: set[tuple[str, str]] = set()
-    for line in lines:
-        if line.new_subscription_per_order or line.target_subscription_id:
-            continue
-        key = (line.pc_product_id.upper(), line.pc_sku_id.upper())
-        if key in seen:
-            raise RepeatOrderRefused(
-                f"{line.product_name} appears twice in this order; order it once with the total quantity."
-            )
-        seen.add(key)
-        if tenant is None or tenant.pk is None:
-            continue
-        existing = (
-            Subscription.objects.filter(
-                tenant=tenant, pc_product_id__iexact=line.pc_product_id, pc_sku_id__iexact=line.pc_sku_id
-            )
-            .exclude(status__in=[SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED, SubscriptionStatus.DISABLED])
-            .first()
-        )
-        if existing is not None:
-            raise RepeatOrderRefused(
-                f"{tenant.default_domain} already has {existing.name} (x{existing.quantity}). Use \"Add licences\" "
-                "on that subscription instead of ordering it again.",
-                extra={"subscription_id": existing.pk},
-            )
-        in_flight = OrderLine.objects.filter(
-            order__tenant=tenant,
-            order__status__in=_OPEN_ORDER_STATUSES,
-            pc_product_id__iexact=line.pc_product_id,
-            pc_sku_id__iexact=line.pc_sku_id,
-            target_subscription__isnull=True,
-        ).first()
-        if in_flight is not None:
-            raise RepeatOrderRefused(
-                f"{line.product_name} is already being ordered for {tenant.default_domain} (order "
-                f"{str(in_flight.order.number)[:8]}); add licences once that order has completed.",
-                extra={"order_id": in_flight.order_id},
-            )
-
-
-def order_validate_targets(*, customer: Customer | None, lines: Sequence[OrderLineInput]) -> dict[int, Subscription]:
-    """Lines that add licences to an existing subscription: it must be the customer's, and active."""
-    targets: dict[int, Subscription] = {}
-    for line in lines:
-        if not line.target_subscription_id:
-            continue
-        sub = (
-            Subscription.objects.filter(pk=line.target_subscription_id, customer=customer).first()
-            if customer is not None and customer.pk
-            else None
-        )
-        if sub is None:
-            raise OrderRefused("The subscription to add licences to was not found.", code="target_not_found")
-        if sub.status != SubscriptionStatus.ACTIVE or not sub.pc_subscription_id:
-            raise OrderRefused(
-                f"Licences can be added only to an active subscription; {sub.name} is {sub.get_status_display()}.",
-                code="target_not_active",
-            )
-        targets[line.target_subscription_id] = sub
-    return targets
 
 
 def order_place(
@@ -391,6 +194,7 @@ def _order_place_atomic(
         mca_services.mca_validate(actor=actor, mca=mca)
 
     tenant: MicrosoftTenant | None = None
+    conflict: MicrosoftTenant | None = None
     if existing_tenant is not None:
         kind = OrderKind.EXISTING_TENANT
         ref = existing_tenant.domain_or_tenant_id.strip().lower()
@@ -400,9 +204,12 @@ def _order_place_atomic(
             Q(default_domain=ref) | Q(pc_customer_id=ref), instance=instance
         ).first()
         if tenant is not None and (customer is None or tenant.customer_id != customer.pk):
-            raise OrderRefused(
-                f"The tenant {ref} already belongs to another customer.", code="tenant_taken"
-            )
+            if tenant.customer.reseller_id == reseller.pk:
+                raise OrderRefused(f"The tenant {ref} already belongs to another of your customers.",
+                                   code="tenant_taken")
+            # Another reseller's customer: saying so would tell this reseller who the other one serves. The order
+            # waits as for any tenant not related yet, held for staff (audited below, visible to staff only).
+            conflict = tenant
     elif new_customer is not None:
         kind = OrderKind.NEW_CUSTOMER
     else:
@@ -486,7 +293,28 @@ def _order_place_atomic(
         submission_key=submission_key,
         status=OrderStatus.AWAITING_RELATIONSHIP if kind == OrderKind.EXISTING_TENANT else OrderStatus.PENDING,
     )
-    return PlacedOrder(order, placed=True, acceptance=acceptance, targets=targets)
+    if conflict is not None:
+        _tenant_conflict_record(actor=actor, order=order, tenant=conflict, reseller=reseller)
+    return PlacedOrder(order, placed=True, acceptance=acceptance, targets=targets, held_for_staff=conflict is not None)
+
+
+def _tenant_conflict_record(*, actor: User, order: Order, tenant: MicrosoftTenant, reseller: Reseller) -> None:
+    """Staff's record of an order for a tenant that another reseller's customer has (an audit event: staff only)."""
+    owner = tenant.customer
+    audit_record(
+        actor=actor,
+        action="order.tenant_conflict",
+        obj=order,
+        after={
+            "tenant": tenant.default_domain,
+            "tenant_id": tenant.pk,
+            "ordering_reseller": f"{reseller.name} (#{reseller.pk})",
+            "ordering_customer_id": order.customer_id,
+            "tenant_reseller": f"{owner.reseller.name} (#{owner.reseller_id})",
+            "tenant_customer": f"{owner.company_name} (#{owner.pk})",
+            "held": "awaiting relationship until staff resolve it",
+        },
+    )
 
 
 @transaction.atomic

@@ -16,6 +16,8 @@ RELATIONSHIP_POLL_SECONDS = 300.0
 
 
 def await_relationship(client: PartnerCenterClient, op: ProvisioningOperation) -> Outcome:
+    if op.payload.get("held_for_staff"):  # see bss.services.orders: staff resolve it; the orderer sees a wait
+        return Outcome(wait=RELATIONSHIP_POLL_SECONDS, message="The reseller relationship has not been accepted yet.")
     ref = op.payload["domain_or_tenant_id"].strip().lower()
     customer = None
     if GUID_RE.match(ref):

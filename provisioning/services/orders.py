@@ -93,6 +93,7 @@ def order_submit(
                 acceptance=placed.acceptance,
                 targets=placed.targets,
                 reseller=reseller,
+                held_for_staff=placed.held_for_staff,
             )
             if first is not None:
                 enqueue(first.pk)
@@ -110,6 +111,7 @@ def _create_order_operations(
     acceptance: MCAAcceptance | None,
     targets: dict[int, Subscription],
     reseller: Reseller,
+    held_for_staff: bool = False,
 ) -> ProvisioningOperation | None:
     """The order's steps, chained: each depends on the previous one. Returns the first."""
     steps: list[tuple[str, dict[str, Any], Subscription | None]] = []
@@ -139,10 +141,11 @@ def _create_order_operations(
                 None,
             )
         )
-    elif existing_tenant is not None and tenant.relationship_status != RelationshipStatus.ACTIVE:
-        steps.append(
-            (OperationKind.AWAIT_RELATIONSHIP, {"domain_or_tenant_id": existing_tenant.domain_or_tenant_id}, None)
-        )
+    elif existing_tenant is not None and (held_for_staff or tenant.relationship_status != RelationshipStatus.ACTIVE):
+        payload: dict[str, Any] = {"domain_or_tenant_id": existing_tenant.domain_or_tenant_id}
+        if held_for_staff:  # the tenant is another reseller's customer's: it waits for staff, never for Microsoft
+            payload["held_for_staff"] = True
+        steps.append((OperationKind.AWAIT_RELATIONSHIP, payload, None))
     if acceptance is not None and acceptance.attested_at is None:
         steps.append((OperationKind.CONFIRM_AGREEMENT, {"acceptance_id": acceptance.pk}, None))
     cart_lines = [line for line in order.lines.all() if line.target_subscription_id is None]

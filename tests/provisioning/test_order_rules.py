@@ -99,7 +99,7 @@ def test_repeat_dynamics_order_is_refused_with_a_pointer_to_add_licences(place, 
         place(customer=first.customer, mca=None,
               lines=[line(DYNAMICS_SALES, name="Dynamics 365 Sales", quantity=2, max_quantity=10000)])
 
-    assert refused.value.code == "repeat_order_refused" and "Add licences" in refused.value.message
+    assert refused.value.code == "repeat_order_refused" and "Buy extra licences" in refused.value.message
     assert refused.value.extra == {"subscription_id": existing.pk}
 
 
