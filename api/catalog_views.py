@@ -28,6 +28,9 @@ class OfferSerializer(serializers.Serializer):
     min_quantity = serializers.IntegerField(source="sku.min_quantity")
     max_quantity = serializers.IntegerField(source="sku.max_quantity", help_text="0 = no documented maximum")
     prices = PlanPriceSerializer(many=True)
+    usage_based = serializers.BooleanField(
+        help_text="Billed by usage (Azure plan): order quantity 1 with no term; the sale price shown is 0"
+    )
 
 
 class OfferListResponseSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ from decimal import Decimal
 from bss.choices import BillingCycle, TermDuration
 from bss.exceptions import NotFound
 from bss.models import Marketplace
+from bss.rules.quantities import QuantityBounds, is_azure_plan
 from catalog import pricing
 from catalog import selectors as catalog_selectors
 from catalog.models import Offer
@@ -32,6 +33,7 @@ class Plan:
     billing_cycle: str
     unit_price: Decimal
     availability_id: str
+    usage_based: bool = False  # "billed by usage" where a price would be (Azure plan)
 
     @property
     def key(self) -> str:
@@ -63,6 +65,14 @@ class StoreOffer:
     max_quantity: int | None
     new_subscription_per_order: bool
     plans: tuple[Plan, ...]
+    usage_based: bool = False  # an Azure plan: billed by usage, no fixed price, one per customer, no term
+
+    @property
+    def bounds(self) -> QuantityBounds:
+        """The SKU's quantity bounds (an Azure plan: exactly one)."""
+        if self.usage_based:
+            return QuantityBounds(minimum=1, maximum=1)
+        return QuantityBounds.of_sku(self.min_quantity, self.max_quantity)
 
     @property
     def search_text(self) -> str:
@@ -89,6 +99,7 @@ def _to_store_offer(view: catalog_selectors.OfferView, currency: str) -> StoreOf
             billing_cycle=price.billing_cycle,
             unit_price=price.sale_price,
             availability_id=availability_id,
+            usage_based=view.usage_based,
         )
         for price in sorted(
             view.prices, key=lambda p: (_TERM_ORDER.get(p.term_duration, 9), _CYCLE_ORDER.get(p.billing_cycle, 9))
@@ -98,6 +109,7 @@ def _to_store_offer(view: catalog_selectors.OfferView, currency: str) -> StoreOf
     if not plans or not availability_id:
         return None
     sku, product = view.sku, view.product
+    usage_based = view.usage_based or is_azure_plan(product.product_id)
     return StoreOffer(
         id=view.offer_id,
         name=sku.title or product.title,
@@ -106,10 +118,11 @@ def _to_store_offer(view: catalog_selectors.OfferView, currency: str) -> StoreOf
         pc_product_id=product.product_id,
         pc_sku_id=sku.sku_id,
         currency=currency,
-        min_quantity=max(sku.min_quantity, 1),
-        max_quantity=sku.max_quantity or None,
+        min_quantity=1 if usage_based else max(sku.min_quantity, 1),
+        max_quantity=1 if usage_based else (sku.max_quantity or None),
         new_subscription_per_order=bool(getattr(sku, "new_subscription_per_order", False)),
         plans=plans,
+        usage_based=usage_based,
     )
 
 

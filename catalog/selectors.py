@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
 from bss.models import Marketplace, PartnerCenterInstance, Subscription
+from bss.rules.quantities import is_azure_plan
 from catalog.choices import CatalogBillingCycle, ChangeKind, Lifecycle
 from catalog.models import Availability, CatalogChange, CatalogSyncRun, MarkupRule, Offer, Price, Product, Sku
 from catalog.pricing import Markup, sale_price
@@ -35,6 +36,7 @@ class OfferView:
     product: Product
     catalog_item_id: str
     prices: tuple[PlanPrice, ...]
+    usage_based: bool = False  # an Azure plan: no fixed price, billed by usage
 
     @property
     def billing_cycles(self) -> tuple[str, ...]:
@@ -111,12 +113,17 @@ def offer_list_for_marketplace(marketplace: Marketplace, *, segment: str | None 
         current = wholesale.apply(sku.pk, current) if wholesale is not None else current
         prices = plan_prices(sku=sku, currency=marketplace.currency, markup=markup_for(rules, sku.pk),
                              allow_annual=allow_annual, prices=current)
+        usage_based = not prices and is_azure_plan(sku.product.product_id)
+        if usage_based:  # sold pay-as-you-go: one plan, no term, monthly, no fixed price
+            zero = Decimal(0)
+            prices = (PlanPrice(term_duration="", billing_cycle=CatalogBillingCycle.MONTHLY,
+                                currency=marketplace.currency, cost=zero, erp=zero, sale_price=zero),)
         purchasable = sku.purchasable  # type: ignore[attr-defined]
         if not prices or (not purchasable and sku.availabilities.exists()):
             continue
         item = purchasable[0].catalog_item_id if purchasable else ""
         result.append(OfferView(offer_id=offer.pk, sku=sku, product=sku.product, catalog_item_id=item,
-                                prices=prices))
+                                prices=prices, usage_based=usage_based))
     return result
 
 

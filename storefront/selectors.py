@@ -14,7 +14,8 @@ from django.db.models import Count, Q, QuerySet
 from bss import selectors as bss_selectors
 from bss.choices import BillingCycle, OrderStatus, RelationshipStatus, TermDuration, UserRole
 from bss.exceptions import NotFound
-from bss.models import Customer, Marketplace, MCAAcceptance, Order, Reseller, User
+from bss.models import Customer, Marketplace, MCAAcceptance, MicrosoftTenant, Order, Reseller, User
+from bss.rules.quantities import quantity_bounds_problem
 from catalog import offers as offer_source
 from catalog import selectors as catalog_selectors
 from storefront.models import Cart, CartLine
@@ -189,11 +190,8 @@ class CartSummary:
 
 
 def quantity_problem(*, offer: StoreOffer, quantity: int) -> str:
-    if quantity < offer.min_quantity:
-        return f"The minimum quantity is {offer.min_quantity}."
-    if offer.max_quantity and quantity > offer.max_quantity:
-        return f"The maximum quantity is {offer.max_quantity}."
-    return ""
+    """Why `quantity` cannot be ordered of `offer`: the one rule of the SKU's bounds (`bss.rules.quantities`)."""
+    return quantity_bounds_problem(quantity, offer.bounds)
 
 
 def cart_summary(*, marketplace: Marketplace, cart: Cart | None) -> CartSummary:
@@ -249,6 +247,18 @@ def checkout_customer_list(*, user: User, marketplace: Marketplace) -> QuerySet[
         )
         .distinct()
         .order_by("company_name")
+    )
+
+
+def customer_tenant_for_user(*, user: User, marketplace: Marketplace) -> MicrosoftTenant | None:
+    """A customer user's own Microsoft tenant on the marketplace's instance (None for other users)."""
+    if user.role != UserRole.CUSTOMER or user.customer_id is None:
+        return None
+    return (
+        MicrosoftTenant.objects.filter(customer_id=user.customer_id, instance=marketplace.instance,
+                                       relationship_status=RelationshipStatus.ACTIVE)
+        .order_by("id")
+        .first()
     )
 
 

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from bss.exceptions import ApplicationError
 from bss.inputs import ExistingTenantInput, MCAAcceptanceInput, NewCustomerInput, OrderLineInput
 from bss.models import Customer, Marketplace, Order, Reseller, User
+from bss.services.order_validation import repeat_purchase_problem
 from catalog.offers import store_offer_get
 from provisioning.services import orders as provisioning_services
 from storefront import selectors
@@ -34,6 +35,10 @@ class QuantityOutOfRange(CartError):
     code = "quantity_out_of_range"
 
 
+class AlreadyOwned(CartError):
+    code = "repeat_order_refused"
+
+
 class CheckoutError(ApplicationError):
     code = "checkout_invalid"
 
@@ -54,6 +59,21 @@ def _check_quantity(*, offer: selectors.StoreOffer, quantity: int) -> None:
             f"{offer.name}: {quantity} is not allowed. {problem}",
             extra={"min": offer.min_quantity, "max": offer.max_quantity, "quantity": quantity},
         )
+
+
+def _check_not_owned(
+    *, user: User, marketplace: Marketplace, offer: selectors.StoreOffer, term_duration: str, billing_cycle: str
+) -> None:
+    """A customer user is told at once (not at "Place order") that its organisation has this plan already: the
+    core's rule (`bss.services.order_validation.repeat_purchase_problem`), pointing to "Buy extra licences"."""
+    tenant = selectors.customer_tenant_for_user(user=user, marketplace=marketplace)
+    problem, extra = repeat_purchase_problem(
+        tenant=tenant, pc_product_id=offer.pc_product_id, pc_sku_id=offer.pc_sku_id, term_duration=term_duration,
+        billing_cycle=billing_cycle, product_name=offer.name,
+        new_subscription_per_order=offer.new_subscription_per_order,
+    )
+    if problem:
+        raise AlreadyOwned(problem, extra=extra)
 
 
 def _locked_cart(*, user: User, marketplace: Marketplace) -> Cart:
@@ -79,6 +99,8 @@ def cart_add_line(
     offer = _orderable_offer(marketplace=marketplace, offer_id=offer_id)
     if offer.plan(term_duration, billing_cycle) is None:
         raise PlanNotOffered(f"{offer.name} is not offered with this term and billing cycle in this marketplace.")
+    _check_not_owned(user=user, marketplace=marketplace, offer=offer, term_duration=term_duration,
+                     billing_cycle=billing_cycle)
     cart = _locked_cart(user=user, marketplace=marketplace)
     line = CartLine.objects.filter(
         cart=cart, offer_id=offer.id, term_duration=term_duration, billing_cycle=billing_cycle
