@@ -36,4 +36,7 @@ app.conf.beat_schedule = {
     },
     # Daily, early: an issuer's invoice run starts on its billing day (in its own time zone); the task is idempotent.
     "billing.invoice_runs_due": {"task": "billing.tasks.invoice_runs_due_task", "schedule": crontab(hour=1, minute=15)},
+    # Every 10 min: list Microsoft's invoices and step every bill import that is due (a running export is looked at
+    # again after its Retry-After; tasks never wait). Microsoft issues invoices from the 6th to the 8th.
+    "money.imports_sweep": {"task": "money.imports_sweep", "schedule": crontab(minute="*/10")},
 }

@@ -127,3 +127,10 @@ def test_a_reimported_invoice_keeps_what_was_settled(sim, books):
 
     assert run.counts["new"] == 0 and run.counts["findings"] == 0
     assert ChargeMatch.objects.get(pk=leak.pk).microsoft_amount == Decimal(str(first["subtotal"]))
+
+
+def test_the_sweep_is_in_the_beat_schedule():
+    from config.celery import app
+
+    entry = app.conf.beat_schedule["money.imports_sweep"]
+    assert entry["task"] == money_imports_sweep_task.name
