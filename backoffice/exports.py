@@ -8,14 +8,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils import timezone
+
+from bss.choices import CustomerStatus, OrderKind, OrderStatus, SubscriptionStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK = 2000
@@ -24,8 +26,15 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 
 @dataclass(frozen=True)
 class Column:
+    """One column: its header, the field it reads (a `values_list` path, e.g. "customer__company_name"), and the
+    labels of its choices when the list shows a label rather than the stored value."""
+
     header: str
-    value: Callable[[Any], object]
+    field: str
+    labels: Mapping[str, str] | None = None
+
+    def value(self, raw: object) -> object:
+        return self.labels.get(str(raw), raw) if self.labels is not None and raw is not None else raw
 
 
 def safe_cell(value: object) -> object:
@@ -38,8 +47,10 @@ def safe_cell(value: object) -> object:
 
 
 def _rows(qs: QuerySet[Any], columns: Sequence[Column]) -> Iterator[list[object]]:
-    for obj in qs.iterator(chunk_size=CHUNK):
-        yield [safe_cell(column.value(obj)) for column in columns]
+    """Rows as tuples straight from the database (no model instances), `CHUNK` rows at a time."""
+    values = qs.values_list(*(c.field for c in columns))
+    for raw in values.iterator(chunk_size=CHUNK):
+        yield [safe_cell(column.value(v)) for column, v in zip(columns, raw, strict=True)]
 
 
 class _Echo:
@@ -95,77 +106,60 @@ def export_response(fmt: str, filename: str, qs: QuerySet[Any], columns: Sequenc
     raise Http404("Unknown export format.")
 
 
-def attr(path: str) -> Callable[[Any], object]:
-    """A column reading `a.b.c` (None along the way gives None)."""
-
-    def read(obj: Any) -> object:
-        for name in path.split("."):
-            obj = getattr(obj, name, None)
-            if obj is None:
-                return None
-        return obj
-
-    return read
-
-
-def display(name: str) -> Callable[[Model], object]:
-    return lambda obj: getattr(obj, f"get_{name}_display")()
-
-
 # --- The lists' columns -----------------------------------------------------------------------------------------
 
+def _labels(choices: Any) -> dict[str, str]:
+    return {str(value): str(label) for value, label in choices.choices}
+
+
 ORDER_COLUMNS = (
-    Column("Order number", attr("number")),
-    Column("Status", display("status")),
-    Column("Kind", display("kind")),
-    Column("Customer", attr("customer.company_name")),
-    Column("Tenant", attr("tenant.default_domain")),
-    Column("Reseller", attr("reseller.name")),
-    Column("Marketplace", attr("marketplace.name")),
-    Column("Currency", attr("currency")),
-    Column("Placed", attr("created_at")),
-    Column("Completed", attr("completed_at")),
-    Column("Failure reason", attr("failure_reason")),
+    Column("Order number", "number"),
+    Column("Status", "status", _labels(OrderStatus)),
+    Column("Kind", "kind", _labels(OrderKind)),
+    Column("Customer", "customer__company_name"),
+    Column("Tenant", "tenant__default_domain"),
+    Column("Reseller", "reseller__name"),
+    Column("Marketplace", "marketplace__name"),
+    Column("Currency", "currency"),
+    Column("Placed", "created_at"),
+    Column("Completed", "completed_at"),
+    Column("Failure reason", "failure_reason"),
 )
 
 SUBSCRIPTION_COLUMNS = (
-    Column("Subscription", attr("name")),
-    Column("Partner Center subscription id", attr("pc_subscription_id")),
-    Column("Partner Center order id", attr("pc_order_id")),
-    Column("Offer", attr("pc_offer_id")),
-    Column("Customer", attr("customer.company_name")),
-    Column("Reseller", attr("customer.reseller.name")),
-    Column("Tenant", attr("tenant.default_domain")),
-    Column("Instance", attr("tenant.instance.name")),
-    Column("Product family", attr("product_family")),
-    Column("Quantity", attr("quantity")),
-    Column("Term", attr("term_duration")),
-    Column("Billing cycle", attr("billing_cycle")),
-    Column("Status", display("status")),
-    Column("Auto-renew", attr("auto_renew")),
-    Column("Unit price", attr("order_line.unit_price")),
-    Column("Currency", attr("order_line.currency")),
-    Column("Start", attr("effective_start_date")),
-    Column("Commitment end", attr("commitment_end_date")),
+    Column("Subscription", "name"),
+    Column("Partner Center subscription id", "pc_subscription_id"),
+    Column("Partner Center order id", "pc_order_id"),
+    Column("Offer", "pc_offer_id"),
+    Column("Customer", "customer__company_name"),
+    Column("Reseller", "customer__reseller__name"),
+    Column("Tenant", "tenant__default_domain"),
+    Column("Instance", "tenant__instance__name"),
+    Column("Product family", "product_family"),
+    Column("Quantity", "quantity"),
+    Column("Term", "term_duration"),
+    Column("Billing cycle", "billing_cycle"),
+    Column("Status", "status", _labels(SubscriptionStatus)),
+    Column("Auto-renew", "auto_renew"),
+    Column("Unit price", "order_line__unit_price"),
+    Column("Currency", "order_line__currency"),
+    Column("Start", "effective_start_date"),
+    Column("Commitment end", "commitment_end_date"),
 )
 
 CUSTOMER_COLUMNS = (
-    Column("Company", attr("company_name")),
-    Column("Reseller", attr("reseller.name")),
-    Column("Marketplace", attr("marketplace.name")),
-    Column("Status", display("status")),
-    Column("Contact first name", attr("contact_first_name")),
-    Column("Contact last name", attr("contact_last_name")),
-    Column("Contact e-mail", attr("contact_email")),
-    Column("Phone", attr("contact_phone")),
-    Column("Address", attr("address_line1")),
-    Column("City", attr("city")),
-    Column("State", attr("state")),
-    Column("Postal code", attr("postal_code")),
-    Column("Country", attr("country")),
-    Column("Since", attr("created_at")),
+    Column("Company", "company_name"),
+    Column("Reseller", "reseller__name"),
+    Column("Marketplace", "marketplace__name"),
+    Column("Status", "status", _labels(CustomerStatus)),
+    Column("Contact first name", "contact_first_name"),
+    Column("Contact last name", "contact_last_name"),
+    Column("Contact e-mail", "contact_email"),
+    Column("Phone", "contact_phone"),
+    Column("Address", "address_line1"),
+    Column("City", "city"),
+    Column("State", "state"),
+    Column("Postal code", "postal_code"),
+    Column("Country", "country"),
+    Column("Since", "created_at"),
 )
-
-
-def rows_of(columns: Iterable[Column], obj: Any) -> list[object]:
-    return [safe_cell(c.value(obj)) for c in columns]

@@ -16,8 +16,9 @@ def staff_with(*perms: str) -> User:
 
 @pytest.fixture
 def operator(db) -> User:
-    """Staff who may see and act on orders, subscriptions and customers."""
+    """Staff who may see and act on orders, subscriptions and customers (and see their MCA acceptances)."""
     return staff_with(
         "bss.view_order", "bss.change_order", "bss.view_subscription", "bss.view_customer", "bss.change_customer",
         "provisioning.view_provisioningoperation", "provisioning.change_provisioningoperation",
+        "bss.view_mcaacceptance",
     )
