@@ -141,3 +141,38 @@ def test_a_charge_microsoft_makes_a_month_after_our_invoice_is_one_timing_varian
     assert _open(books, before) == []
     assert _run(books, before).counts["findings"] == 0  # re-running the earlier month does not find it again
     assert _run(books, late_period).counts["new"] == 0
+
+
+def test_a_subscription_known_by_its_order_only_is_found_through_the_customer_tenant(books, billed):
+    period = sorted(billed)[-1]
+    line = billed[period][0]
+    sub = books.subscription(line["subscriptionId"])
+    for lines in billed.values():
+        books.bill_all(lines)
+    sub.pc_subscription_id = None  # e.g. imported before Partner Center gave it an id
+    sub.pc_order_id, sub.pc_product_id, sub.pc_sku_id = line["orderId"], line["productId"], line["skuId"]
+    sub.save()
+    import_all(books.estate.instance)
+
+    run = _run(books, period)
+
+    assert run.counts["findings"] == 0
+    matched = ChargeMatch.objects.get(instance=books.estate.instance, pc_subscription_id=line["subscriptionId"],
+                                      year=int(period[:4]), month=int(period[4:]))
+    assert matched.subscription == sub and matched.microsoft_line.matched_by == "tenant_order"
+
+
+def test_a_charge_invoiced_in_another_currency_is_a_variance_caused_by_the_exchange_rate(books, billed):
+    period = sorted(billed)[-1]
+    first, *rest = billed[period]
+    invoice = books.invoice(period)
+    invoice.currency = "EUR"
+    invoice.save()
+    books.bill(first, cost_amount=(Decimal(str(first["subtotal"])) * Decimal("0.92")).quantize(Decimal("0.01")))
+    books.bill_all(rest)
+    import_all(books.estate.instance)
+
+    _run(books, period)
+
+    [variance] = _open(books, period)
+    assert (variance.outcome, variance.cause) == (Outcome.VARIANCE, Cause.FX)
