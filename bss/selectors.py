@@ -1,5 +1,6 @@
 """Permission-scoped reads. Every tenant-scoped object is fetched here with the acting user; a foreign object
-is "not found" (NotFound), never "forbidden", so that its existence is not revealed."""
+is "not found" (NotFound), never "forbidden", so that its existence is not revealed. Provider staff see what the
+tool permissions they hold show (`bss.rules.permissions.staff_may_view`, one table for every door)."""
 
 from decimal import Decimal
 
@@ -23,16 +24,17 @@ from bss.choices import ResellerKind, SubscriptionStatus, UserRole
 from bss.exceptions import NotFound
 from bss.models import Customer, Marketplace, MCAAcceptance, MicrosoftTenant, Order, Reseller, Subscription, User
 from bss.rules.cycles import CYCLE_MONTHS
+from bss.rules.permissions import Resource, staff_may_view
 
 
 def user_is_provider_staff(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active and (user.is_superuser or user.is_provider_staff))
 
 
-def _customer_scope(user: User, prefix: str = "") -> Q:
-    """A Q filter selecting the customers (through `prefix`) the user may see."""
+def _customer_scope(user: User, resource: Resource, prefix: str = "") -> Q:
+    """A Q filter selecting the `resource` rows (of customers through `prefix`) the user may see."""
     if user_is_provider_staff(user):
-        return Q()
+        return Q() if staff_may_view(user, resource) else Q(pk__in=[])
     if user.is_authenticated and user.is_active:
         if user.role == UserRole.RESELLER and user.reseller_id:
             return Q(**{f"{prefix}reseller_id": user.reseller_id})
@@ -121,7 +123,7 @@ def reseller_list_with_figures(*, user: User) -> QuerySet[Reseller]:
 
 
 def customer_list_for_user(*, user: User, search: str = "") -> QuerySet[Customer]:
-    qs = Customer.objects.select_related("reseller", "marketplace").filter(_customer_scope(user))
+    qs = Customer.objects.select_related("reseller", "marketplace").filter(_customer_scope(user, Resource.CUSTOMER))
     if search:
         qs = qs.filter(Q(company_name__icontains=search) | Q(tenants__default_domain__icontains=search)).distinct()
     return qs
@@ -135,12 +137,14 @@ def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
 
 
 def tenant_list_for_user(*, user: User) -> QuerySet[MicrosoftTenant]:
-    return MicrosoftTenant.objects.select_related("customer", "instance").filter(_customer_scope(user, "customer__"))
+    return MicrosoftTenant.objects.select_related("customer", "instance").filter(
+        _customer_scope(user, Resource.CUSTOMER, "customer__")
+    )
 
 
 def order_list_for_user(*, user: User) -> QuerySet[Order]:
     return Order.objects.select_related("customer", "tenant", "reseller", "marketplace").filter(
-        _customer_scope(user, "customer__")
+        _customer_scope(user, Resource.ORDER, "customer__")
     )
 
 
@@ -153,7 +157,7 @@ def order_get_for_user(*, user: User, order_id: int) -> Order:
 
 def subscription_list_for_user(*, user: User) -> QuerySet[Subscription]:
     return Subscription.objects.select_related("customer", "tenant", "tenant__instance").filter(
-        _customer_scope(user, "customer__")
+        _customer_scope(user, Resource.SUBSCRIPTION, "customer__")
     )
 
 
@@ -165,7 +169,10 @@ def subscription_get_for_user(*, user: User, subscription_id: int) -> Subscripti
 
 
 def mca_acceptance_list_for_user(*, user: User) -> QuerySet[MCAAcceptance]:
-    return MCAAcceptance.objects.select_related("customer", "recorded_by").filter(_customer_scope(user, "customer__"))
+    """MCA acceptances (signatories' names, e-mails and phones): staff need the MCA log's permission."""
+    return MCAAcceptance.objects.select_related("customer", "customer__reseller", "recorded_by", "tenant").filter(
+        _customer_scope(user, Resource.MCA_ACCEPTANCE, "customer__")
+    )
 
 
 # --- Marketplaces: which marketplace a user belongs to or manages ------------------------------------------

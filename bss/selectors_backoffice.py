@@ -154,8 +154,9 @@ def ledger_for(*, subscription: Subscription) -> QuerySet[LicenseLedgerEntry]:
     )
 
 
-def mca_for_customer(*, customer: Customer) -> QuerySet[MCAAcceptance]:
-    return MCAAcceptance.objects.filter(customer=customer).select_related("tenant", "recorded_by")
+def mca_for_customer(*, user: User, customer: Customer) -> QuerySet[MCAAcceptance]:
+    """The customer's MCA acceptances, for staff holding the MCA log's permission (empty otherwise)."""
+    return selectors.mca_acceptance_list_for_user(user=user).filter(customer=customer)
 
 
 # --- Dashboard figures ----------------------------------------------------------------------------------------

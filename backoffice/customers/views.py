@@ -49,7 +49,7 @@ def customer_list(request: AuthenticatedHttpRequest) -> HttpResponseBase:
 def customer_detail(request: AuthenticatedHttpRequest, customer_id: int) -> HttpResponse:
     customer = selectors.customer_get_for_user(user=request.user, customer_id=customer_id)
     tenants = list(customer.tenants.select_related("instance"))
-    mca = list(bo.mca_for_customer(customer=customer))
+    mca = list(bo.mca_for_customer(user=request.user, customer=customer))
     attested = {a.tenant_id for a in mca if a.attested_at}
     context = {
         "customer": customer,

@@ -17,12 +17,13 @@ from bss.choices import OrderStatus
 from bss.exceptions import ApplicationError
 from bss.http import AuthenticatedHttpRequest
 from bss.models import Customer, Reseller, Subscription
+from bss.rules.permissions import Resource
 from provisioning.models import ProvisioningOperation
 from provisioning.selectors_backoffice import operations_of_order
 from provisioning.services.lifecycle import operation_retry
 from provisioning.services.order_cancel import order_cancel, order_cancel_refusal
 
-VIEW_ORDERS = "bss.view_order"
+VIEW_ORDERS = Resource.ORDER  # the API's check too (bss.rules.permissions.STAFF_VIEW_PERMISSIONS)
 CANCEL_ORDERS = "bss.change_order"
 RETRY_OPERATIONS = "provisioning.change_provisioningoperation"
 
@@ -55,7 +56,7 @@ def order_detail(request: AuthenticatedHttpRequest, order_id: int) -> HttpRespon
     lines = order.lines.all()
     subscriptions = Subscription.objects.filter(order_line__order=order).select_related("order_line")
     operations = list(operations_of_order(order=order))
-    mca = bo.mca_for_customer(customer=order.customer).filter(
+    mca = bo.mca_for_customer(user=request.user, customer=order.customer).filter(
         Q(tenant=order.tenant_id) | Q(tenant__isnull=True)
     )
     refusal = order_cancel_refusal(order=order)

@@ -5,8 +5,8 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from backoffice.access import staff_required
@@ -14,14 +14,16 @@ from bss.choices import AcceptanceRole
 from bss.exceptions import ApplicationError
 from bss.http import AuthenticatedHttpRequest
 from bss.models import PartnerCenterInstance, Reseller
+from bss.rules.permissions import Resource
 from provisioning import selectors
 from provisioning.choices import OperationKind, OperationStatus
 from provisioning.models import ProvisioningOperation
 from provisioning.services import lifecycle as services
 
-VIEW_OPERATIONS = "provisioning.view_provisioningoperation"
+# Seeing operations and the MCA log: the same check as the API's (bss.rules.permissions.STAFF_VIEW_PERMISSIONS).
+VIEW_OPERATIONS = Resource.PROVISIONING_OPERATION
 RETRY_OPERATIONS = "provisioning.change_provisioningoperation"
-VIEW_MCA = "bss.view_mcaacceptance"
+VIEW_MCA = Resource.MCA_ACCEPTANCE
 
 
 def _int(value: str | None) -> int | None:
@@ -41,7 +43,7 @@ def operation_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     instance_id, search = _int(request.GET.get("instance")), request.GET.get("q", "").strip()
     filters = {"status": status, "kind": kind, "instance_id": instance_id, "order": order, "search": search}
     operations = selectors.operation_list(
-        status=status, kind=kind, instance_id=instance_id, order=order, search=search
+        user=request.user, status=status, kind=kind, instance_id=instance_id, order=order, search=search
     )
     page = Paginator(operations, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -63,10 +65,7 @@ def operation_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @staff_required(VIEW_OPERATIONS)
 def operation_detail_view(request: AuthenticatedHttpRequest, operation_id: int) -> HttpResponse:
-    try:
-        operation = selectors.operation_get(operation_id=operation_id)
-    except ProvisioningOperation.DoesNotExist:
-        raise Http404("No ProvisioningOperation matches the given query.") from None
+    operation = selectors.operation_get(user=request.user, operation_id=operation_id)
     siblings = (
         ProvisioningOperation.objects.filter(order=operation.order).order_by("sequence") if operation.order_id else []
     )
@@ -87,7 +86,7 @@ def operation_detail_view(request: AuthenticatedHttpRequest, operation_id: int) 
 @require_POST
 @staff_required(RETRY_OPERATIONS)
 def operation_retry_view(request: AuthenticatedHttpRequest, operation_id: int) -> HttpResponse:
-    operation = get_object_or_404(ProvisioningOperation, pk=operation_id)
+    operation = selectors.operation_get(user=request.user, operation_id=operation_id)
     try:
         services.operation_retry(actor=request.user, operation=operation)
     except ApplicationError as exc:
@@ -110,7 +109,7 @@ def _mca_filters(request: HttpRequest) -> dict:
 @staff_required(VIEW_MCA)
 def mca_log_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = _mca_filters(request)
-    page = Paginator(selectors.mca_log(**filters), 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.mca_log(user=request.user, **filters), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -146,7 +145,7 @@ def _csv_safe(value: object) -> str:
 
 @staff_required(VIEW_MCA)
 def mca_log_csv_view(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
-    rows = selectors.mca_log(**_mca_filters(request)).iterator(chunk_size=500)
+    rows = selectors.mca_log(user=request.user, **_mca_filters(request)).iterator(chunk_size=500)
     writer = csv.writer(_Echo())
 
     def stream():

@@ -13,10 +13,11 @@ from bss import selectors_backoffice as bo
 from bss.choices import BillingCycle, SubscriptionStatus, TermDuration
 from bss.http import AuthenticatedHttpRequest
 from bss.models import Customer, PartnerCenterInstance, Reseller
+from bss.rules.permissions import Resource
 from catalog.selectors_families import filter_by_family, product_families
 from provisioning.selectors_backoffice import operations_of_subscription
 
-VIEW_SUBSCRIPTIONS = "bss.view_subscription"
+VIEW_SUBSCRIPTIONS = Resource.SUBSCRIPTION  # the API's check too (bss.rules.permissions.STAFF_VIEW_PERMISSIONS)
 RENEWAL_WINDOWS = (30, 60, 90)
 
 

@@ -10,12 +10,18 @@
 
 `subscription_action_refusal` is the one check; the core service that performs a change calls it with the acting
 user and raises its refusal.
+
+Who may see what, for provider staff: `STAFF_VIEW_PERMISSIONS` names, per resource, the permissions of the tools that
+show it; `staff_may_view` is the one check. The selectors (`bss.selectors`, `provisioning.selectors`) apply it, so
+every door that reads through them (back-office page, API, storefront) answers the same: "not found" or an empty
+list for staff without the permission. Resellers and customers are scoped by the selectors alone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Final, Protocol
 
 
@@ -46,6 +52,32 @@ STAFF_CHANGE_PERMISSION: Final = "provisioning.add_provisioningoperation"
 #: The permission of the reconciliation tool, through which staff push the BSS value of a subscription to Partner
 #: Center (its own page checks it too).
 RECONCILIATION_PUSH_PERMISSION: Final = "reconciliation.apply_corrective_action"
+
+
+class Resource(StrEnum):
+    """What the selectors read, as far as staff tool permissions are concerned."""
+
+    CUSTOMER = "customer"
+    SUBSCRIPTION = "subscription"
+    ORDER = "order"
+    MCA_ACCEPTANCE = "mca_acceptance"
+    PROVISIONING_OPERATION = "provisioning_operation"
+
+
+#: Per resource, the permissions (any one suffices) of the back-office tools that show it to provider staff; the
+#: same permissions hold on the API and the storefront. A permission to change a resource includes seeing it.
+#: Customers are open to all provider staff: the back-office customer list and the storefront workspace show every
+#: customer to staff (their export needs bss.view_customer, checked by the export), and what a customer's page lists
+#: (its subscriptions, orders, MCA acceptances) is gated by those resources' own permissions.
+STAFF_VIEW_PERMISSIONS: Final = MappingProxyType({
+    Resource.CUSTOMER: (),
+    Resource.SUBSCRIPTION: ("bss.view_subscription", "bss.change_subscription", STAFF_CHANGE_PERMISSION),
+    Resource.ORDER: ("bss.view_order", "bss.change_order"),
+    Resource.MCA_ACCEPTANCE: ("bss.view_mcaacceptance", "bss.change_mcaacceptance"),
+    Resource.PROVISIONING_OPERATION: (
+        "provisioning.view_provisioningoperation", "provisioning.change_provisioningoperation",
+    ),
+})
 
 
 class Actor(Protocol):
@@ -92,6 +124,13 @@ def actor_facts(actor: Actor, *, staff_permission: str = STAFF_CHANGE_PERMISSION
         reseller_id=reseller_id if isinstance(reseller_id, int) else None,
         staff_tool_permission=provider_staff and actor.has_perm(staff_permission),
     )
+
+
+def staff_may_view(actor: Actor, resource: Resource) -> bool:
+    """Whether provider staff `actor` holds a permission of a tool that shows `resource` (the caller has established
+    that the actor is provider staff; resellers and customers are scoped by the selectors)."""
+    permissions = STAFF_VIEW_PERMISSIONS[resource]
+    return not permissions or any(actor.has_perm(permission) for permission in permissions)
 
 
 def allowed_subscription_actions(facts: ActorFacts) -> frozenset[SubscriptionAction]:

@@ -113,4 +113,5 @@ def operator_staff(db) -> User:
 
 @pytest.fixture
 def staff_without_tool(db) -> User:
-    return staff_user("provisioning.view_provisioningoperation", "bss.view_auditevent")
+    # Sees subscriptions (bss.view_subscription) but holds no permission to change them.
+    return staff_user("bss.view_subscription", "provisioning.view_provisioningoperation", "bss.view_auditevent")
