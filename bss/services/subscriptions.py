@@ -141,7 +141,8 @@ def subscription_apply_quantity(
 
 @transaction.atomic
 def subscription_apply_status(*, subscription: Subscription, pc: PCSubscription, actor: User | None) -> Subscription:
-    """Partner Center confirmed a status (suspended, active again, deleted = cancelled)."""
+    """Partner Center confirmed a status (suspended, active again, deleted = cancelled: auto-renew off, as Partner
+    Center sets it)."""
     sub = _locked(subscription)
     before = snapshot(sub, _FIELDS)
     status = _status(pc.status)
@@ -158,6 +159,10 @@ def subscription_apply_status(*, subscription: Subscription, pc: PCSubscription,
                           quantity_after=0 if event == LedgerEventKind.CANCEL else sub.quantity)
         sub.status = status
         fields.append("status")
+    if status == SubscriptionStatus.DELETED and sub.auto_renew:
+        # Partner Center turns auto-renew off when it cancels: a cancelled subscription never renews.
+        sub.auto_renew = False
+        fields.append("auto_renew")
     sub.save(update_fields=[*fields, "updated_at"])
     audit_record(actor=actor, action=f"subscription.{status}", obj=sub, before=before, after=snapshot(sub, _FIELDS))
     return sub
