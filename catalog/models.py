@@ -345,4 +345,6 @@ class MarkupRule(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} for {self.sku_id or 'all'}"
+        value = (f"{self.percent:f}".rstrip("0").rstrip(".") + " % over cost" if self.kind == "percent"
+                 else f"fixed {self.fixed_monthly_price or 0:.2f} per unit per month")
+        return value if self.sku_id else f"{value} (default)"

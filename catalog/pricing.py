@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
 
 from bss.rules.cycles import months_per_billing_cycle
 from catalog.choices import MarkupKind
@@ -79,6 +81,32 @@ def markup_refusal(markup: Markup, *, smallest_cost: Decimal | None) -> str | No
                     "a sale price is above 0 for anything that costs more than 0.")
         return None
     return f"Unknown markup kind {markup.kind!r}."
+
+
+@dataclass(frozen=True, slots=True)
+class BelowCostPlan:
+    term_duration: str
+    billing_cycle: str
+    cost: Decimal
+    sale: Decimal
+
+
+class _PriceRow(Protocol):
+    term_duration: str
+    billing_cycle: str
+    unit_price: Decimal
+    erp_price: Decimal
+
+
+def below_cost(markup: Markup, prices: Iterable[_PriceRow]) -> list[BelowCostPlan]:
+    """The plans ``markup`` would sell below their cost (``unit_price``), worst loss first."""
+    under = []
+    for price in prices:
+        sale = sale_price(cost=price.unit_price, erp=price.erp_price, billing_cycle=price.billing_cycle,
+                          markup=markup)
+        if sale < price.unit_price:
+            under.append(BelowCostPlan(price.term_duration, price.billing_cycle, price.unit_price, sale))
+    return sorted(under, key=lambda p: p.sale - p.cost)
 
 
 def margin(*, cost: Decimal, sale: Decimal) -> Decimal:

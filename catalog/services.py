@@ -1,4 +1,5 @@
-"""Catalog domain operations: sync/import runs, publishing, markup rules, catalog settings."""
+"""Catalog domain operations: sync/import runs, publishing, catalog settings (markup rules: `catalog.markups`,
+re-exported here)."""
 
 from __future__ import annotations
 
@@ -7,30 +8,28 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Iterable
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Min
+from django.db.models import Count
 from django.utils import timezone
 
 from bss.exceptions import ApplicationError
 from bss.models import Marketplace, PartnerCenterInstance, User
 from bss.services.audit import audit_record
 from catalog import confirmation
-from catalog.choices import ChangeKind, Lifecycle, MarkupKind, RunSource, RunStage, RunStatus, family_for_title
+from catalog.choices import ChangeKind, Lifecycle, RunSource, RunStage, RunStatus, family_for_title
 from catalog.confirmation import ApiCatalog
+from catalog.markups import markup_rule_delete, markup_rule_set  # noqa: F401 - re-exported: their home
 from catalog.models import (
     Availability,
     CatalogChange,
     CatalogSyncRun,
     MarketplaceCatalogSettings,
-    MarkupRule,
     Offer,
-    Price,
     Product,
     Sku,
 )
@@ -38,7 +37,6 @@ from catalog.pricesheet import diff, firstload
 from catalog.pricesheet.format import SheetFormatError
 from catalog.pricesheet.staging import PriceSheetError, Stager, tune_for_bulk
 from catalog.pricesheet.upload import ENCODING_LABELS, detect_encoding, store_as_utf8
-from catalog.pricing import Markup, markup_refusal
 from partnercenter import errors as pc_errors
 
 logger = logging.getLogger(__name__)
@@ -549,51 +547,6 @@ def offer_publish(*, marketplace: Marketplace, sku: Sku, published: bool = True,
     audit_record(actor=actor, action="catalog.offer_publish" if published else "catalog.offer_unpublish",
                  obj=offer, before=before, after={"is_published": published})
     return offer
-
-
-@transaction.atomic
-def markup_rule_set(
-    *, marketplace: Marketplace, sku: Sku | None = None, kind: str, percent: Decimal | None = None,
-    fixed_monthly_price: Decimal | None = None, actor: User | None,
-) -> MarkupRule:
-    """Set the marketplace's default markup (``sku=None``) or one SKU's; sale prices follow at once.
-
-    Refused (``catalog_markup_invalid``) when the rule would sell below zero, or at zero a SKU that costs more than
-    zero (judged against the current costs the rule is for, in the marketplace's currency).
-    """
-    if kind == MarkupKind.PERCENT_OVER_COST:
-        fixed_monthly_price = None
-    elif kind == MarkupKind.FIXED_PRICE:
-        percent = None
-    costs = Price.objects.filter(is_current=True, unit_price__gt=0, currency=marketplace.currency,
-                                 sku__product__instance_id=marketplace.instance_id,
-                                 sku__product__market=marketplace.market)
-    if sku is not None:
-        costs = costs.filter(sku=sku)
-    smallest_cost = costs.order_by().aggregate(smallest=Min("unit_price"))["smallest"]
-    refusal = markup_refusal(Markup(kind=kind, percent=percent, fixed_monthly_price=fixed_monthly_price),
-                             smallest_cost=smallest_cost)
-    if refusal is not None:
-        raise ApplicationError(refusal, code="catalog_markup_invalid")
-    # of=self: the default ordering joins the nullable SKU, and PostgreSQL cannot lock that side of an outer join.
-    rule = MarkupRule.objects.select_for_update(of=("self",)).filter(marketplace=marketplace, sku=sku).first()
-    before = None if rule is None else {"kind": rule.kind, "percent": rule.percent,
-                                        "fixed_monthly_price": rule.fixed_monthly_price}
-    if rule is None:
-        rule = MarkupRule(marketplace=marketplace, sku=sku)
-    rule.kind, rule.percent, rule.fixed_monthly_price = kind, percent, fixed_monthly_price
-    rule.save()
-    audit_record(actor=actor, action="catalog.markup_set", obj=rule, before=before,
-                 after={"kind": kind, "percent": percent, "fixed_monthly_price": fixed_monthly_price,
-                        "sku": sku.pk if sku else None, "marketplace": marketplace.pk})
-    return rule
-
-
-@transaction.atomic
-def markup_rule_delete(*, rule: MarkupRule, actor: User | None) -> None:
-    audit_record(actor=actor, action="catalog.markup_delete", obj=rule,
-                 before={"kind": rule.kind, "percent": rule.percent, "fixed_monthly_price": rule.fixed_monthly_price})
-    rule.delete()
 
 
 @transaction.atomic

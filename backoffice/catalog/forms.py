@@ -79,6 +79,8 @@ class MarkupForm(forms.Form):
                                  label="Percentage over cost")
     fixed_monthly_price = forms.DecimalField(required=False, max_digits=20, decimal_places=6, min_value=Decimal(0),
                                              label="Fixed price per unit per month")
+    allow_below_cost = forms.BooleanField(required=False, label="Sell below cost",
+                                          help_text="Confirm a rule that sells below cost (refused otherwise).")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -92,9 +94,12 @@ class MarkupForm(forms.Form):
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
+        below = bool(data.get("allow_below_cost"))
         if data["kind"] == MarkupKind.PERCENT_OVER_COST:
-            return {"kind": data["kind"], "percent": data["percent"], "fixed_monthly_price": None}
-        return {"kind": data["kind"], "percent": None, "fixed_monthly_price": data["fixed_monthly_price"]}
+            return {"kind": data["kind"], "percent": data["percent"], "fixed_monthly_price": None,
+                    "allow_below_cost": below}
+        return {"kind": data["kind"], "percent": None, "fixed_monthly_price": data["fixed_monthly_price"],
+                "allow_below_cost": below}
 
 
 class SkuFilterForm(forms.Form):

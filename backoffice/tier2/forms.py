@@ -8,3 +8,5 @@ class WholesaleForm(forms.Form):
 
     percent = forms.DecimalField(max_digits=7, decimal_places=3, min_value=Decimal("-100"), max_value=Decimal("1000"))
     sku = forms.CharField(required=False, max_length=80, help_text="productId:skuId, empty for the default")
+    allow_below_cost = forms.BooleanField(required=False, label="Sell below cost",
+                                          help_text="Confirm a negative percentage (below your cost).")

@@ -49,7 +49,8 @@ def wholesale(request: AuthenticatedHttpRequest, reseller_id: int) -> HttpRespon
             if form.is_valid():
                 try:
                     price_services.reseller_price_rule_set(actor=request.user, reseller=reseller, sku=sku,
-                                                           percent=form.cleaned_data["percent"])
+                                                           percent=form.cleaned_data["percent"],
+                                                           allow_below_cost=form.cleaned_data["allow_below_cost"])
                 except ApplicationError as exc:
                     form.add_error(None, exc.message)
                 else:

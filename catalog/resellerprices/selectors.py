@@ -16,7 +16,7 @@ from bss.models import Marketplace
 from catalog import selectors as catalog_selectors
 from catalog.choices import ChangeKind, Lifecycle, RunStatus
 from catalog.models import CatalogChange, MarkupRule, Offer, Price, Sku
-from catalog.pricing import Markup, sale_price
+from catalog.pricing import Markup, margin, margin_percent, sale_price
 from catalog.resellerprices.models import ResellerPriceRule
 from catalog.resellerprices.wholesale import Wholesale, wholesale_for_marketplace
 
@@ -29,6 +29,19 @@ class PreviewPlan:
     erp: Decimal
     sale_price: Decimal
     preview_price: Decimal | None = None
+
+    @property
+    def margin(self) -> Decimal:
+        """Sale price minus cost, per unit per billing period (negative: sold below cost)."""
+        return margin(cost=self.cost, sale=self.sale_price)
+
+    @property
+    def margin_percent(self) -> Decimal | None:
+        return margin_percent(cost=self.cost, sale=self.sale_price)
+
+    @property
+    def below_cost(self) -> bool:
+        return self.sale_price < self.cost
 
 
 @dataclass(frozen=True)

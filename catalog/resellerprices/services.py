@@ -16,17 +16,26 @@ from catalog.resellerprices.models import ResellerPriceRule
 
 @transaction.atomic
 def reseller_price_rule_set(
-    *, actor: User | None, reseller: Reseller, percent: Decimal, sku: Sku | None = None
+    *, actor: User | None, reseller: Reseller, percent: Decimal, sku: Sku | None = None,
+    allow_below_cost: bool = False,
 ) -> ResellerPriceRule:
     """Set the provider's price to a tenant reseller: its default (``sku=None``) or one SKU's percent over cost.
 
     The reseller's costs and sale prices follow at once (they are computed on read). Raises ``ApplicationError``
-    ``tier2_not_tenant`` for a reseller without its own marketplace, ``tier2_percent_invalid`` below -100.
+    ``tier2_not_tenant`` for a reseller without its own marketplace, ``tier2_percent_invalid`` below -100,
+    ``catalog_below_cost`` below 0 (the provider would sell below its Partner Center cost) unless
+    ``allow_below_cost``.
     """
     if reseller.kind != ResellerKind.TENANT:
         raise ApplicationError("Only tenant resellers have their own price list.", code="tier2_not_tenant")
     if percent is None or percent < Decimal("-100"):
         raise ApplicationError("Give a percentage of at least -100.", code="tier2_percent_invalid")
+    if percent < 0 and not allow_below_cost:
+        raise ApplicationError(
+            f"{percent} % sells to {reseller.name} below your Partner Center cost. Tick \"Sell below cost\" to "
+            "confirm that this is intended.",
+            code="catalog_below_cost",
+        )
     rule = ResellerPriceRule.objects.select_for_update(of=("self",)).filter(reseller=reseller, sku=sku).first()
     before = None if rule is None else {"percent": rule.percent}
     if rule is None:
@@ -36,7 +45,8 @@ def reseller_price_rule_set(
         rule.percent = percent
         rule.save(update_fields=["percent", "updated_at"])
     audit_record(actor=actor, action="tier2.wholesale_set", obj=rule, before=before,
-                 after={"percent": percent, "reseller": reseller.pk, "sku": sku.pk if sku else None})
+                 after={"percent": percent, "reseller": reseller.pk, "sku": sku.pk if sku else None,
+                        "below_cost_confirmed": percent < 0})
     return rule
 
 

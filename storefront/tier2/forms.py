@@ -9,6 +9,7 @@ from catalog.choices import MarkupKind
 
 class PercentForm(forms.Form):
     percent = forms.DecimalField(max_digits=7, decimal_places=3, min_value=Decimal("-100"), max_value=Decimal("1000"))
+    allow_below_cost = forms.BooleanField(required=False, label="Sell below cost")
 
 
 class SkuActionForm(forms.Form):
@@ -18,6 +19,7 @@ class SkuActionForm(forms.Form):
     kind = forms.ChoiceField(choices=MarkupKind.choices, required=False)
     percent = forms.DecimalField(max_digits=7, decimal_places=3, min_value=Decimal("-100"), required=False)
     fixed_monthly_price = forms.DecimalField(max_digits=20, decimal_places=6, min_value=Decimal(0), required=False)
+    allow_below_cost = forms.BooleanField(required=False, label="Sell below cost")
 
     def clean(self) -> dict:
         super().clean()

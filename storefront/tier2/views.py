@@ -101,7 +101,8 @@ def default_markup(request: AuthenticatedHttpRequest, *, marketplace: Marketplac
     if form.is_valid():
         try:
             catalog_services.markup_rule_set(marketplace=marketplace, kind=MarkupKind.PERCENT_OVER_COST,
-                                             percent=form.cleaned_data["percent"], actor=request.user)
+                                             percent=form.cleaned_data["percent"], actor=request.user,
+                                             allow_below_cost=form.cleaned_data["allow_below_cost"])
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
@@ -130,7 +131,8 @@ def sku_action(request: AuthenticatedHttpRequest, sku_id: int, *, marketplace: M
         elif data["action"] == "markup":
             catalog_services.markup_rule_set(marketplace=marketplace, sku=sku, kind=data["kind"],
                                              percent=data.get("percent"),
-                                             fixed_monthly_price=data.get("fixed_monthly_price"), actor=request.user)
+                                             fixed_monthly_price=data.get("fixed_monthly_price"), actor=request.user,
+                                             allow_below_cost=data["allow_below_cost"])
             messages.success(request, f"Markup of {sku.title} saved.")
         else:
             rule = MarkupRule.objects.filter(marketplace=marketplace, sku=sku).first()
