@@ -1,6 +1,6 @@
 from django.urls import path
 
-from storefront import views
+from storefront import order_views, views
 
 app_name = "storefront"
 
@@ -19,8 +19,9 @@ urlpatterns = [
     path("checkout/agreement/", views.checkout_mca, name="checkout_mca"),
     path("checkout/review/", views.checkout_review, name="checkout_review"),
     path("checkout/place/", views.checkout_place, name="checkout_place"),
-    path("orders/", views.order_list, name="order_list"),
-    path("orders/<int:order_id>/", views.order_detail, name="order_detail"),
-    path("orders/<int:order_id>/status/", views.order_status, name="order_status"),
-    path("orders/<int:order_id>/check-relationship/", views.order_check_relationship, name="order_check_relationship"),
+    path("orders/", order_views.order_list, name="order_list"),
+    path("orders/<int:order_id>/", order_views.order_detail, name="order_detail"),
+    path("orders/<int:order_id>/status/", order_views.order_status, name="order_status"),
+    path("orders/<int:order_id>/check-relationship/", order_views.order_check_relationship,
+         name="order_check_relationship"),
 ]

@@ -174,6 +174,29 @@ def order_validate_lines(*, marketplace: Marketplace, lines: Sequence[OrderLineI
             )
 
 
+def customer_address_problem(
+    *, marketplace: Marketplace, country: str, state: str, address_line1: str, contact_phone: str
+) -> tuple[str, str] | None:
+    """(field, why) when the customer's country, address or phone would be refused by Partner Center or is not
+    served here: the country must be an ISO 3166-1 alpha-2 code and a market the marketplace's instance sells in."""
+    code = (country or "").strip().upper()
+    instance = marketplace.instance
+    problem = country_problem(code, markets_of(instance.default_market, instance.markets, marketplace.market))
+    if problem:
+        return "country", problem
+    if code in STATE_REQUIRED_COUNTRIES and not (state or "").strip():
+        return "state", f"A state or province is required for addresses in {code}."
+    address = (address_line1 or "").strip()
+    if len(address) < 3 or not re.search(r"[A-Za-z0-9]", address):
+        return "address_line1", "The address is not a street address."
+    phone = (contact_phone or "").strip()
+    if phone and not (_PHONE_RE.match(phone) and len(re.sub(r"\D", "", phone)) >= 5):
+        return "contact_phone", "The contact phone number is not valid: digits, spaces, +, (, ), - only."
+    if code in PHONE_REQUIRED_COUNTRIES and not phone:
+        return "contact_phone", f"A phone number is required for customers in {code}."
+    return None
+
+
 def order_validate_new_customer(*, new_customer: NewCustomerInput, marketplace: Marketplace) -> str:
     """Company and contact details complete and well formed; returns the tenant's initial domain."""
     missing = [
@@ -194,22 +217,12 @@ def order_validate_new_customer(*, new_customer: NewCustomerInput, marketplace: 
         raise InvalidCustomerDetails("Please fill in: " + ", ".join(missing) + ".")
     if not _EMAIL_RE.match(new_customer.contact_email.strip()):
         raise InvalidCustomerDetails("The contact email address is not valid.")
-    country = new_customer.country.strip().upper()
-    instance = marketplace.instance
-    problem = country_problem(country, markets_of(instance.default_market, instance.markets, marketplace.market))
+    problem = customer_address_problem(
+        marketplace=marketplace, country=new_customer.country, state=new_customer.state,
+        address_line1=new_customer.address_line1, contact_phone=new_customer.contact_phone,
+    )
     if problem:
-        raise InvalidCustomerDetails(problem, extra={"field": "country"})
-    if country in STATE_REQUIRED_COUNTRIES and not new_customer.state.strip():
-        raise InvalidCustomerDetails(f"A state or province is required for addresses in {country}.")
-    if len(new_customer.address_line1.strip()) < 3 or not re.search(r"[A-Za-z0-9]", new_customer.address_line1):
-        raise InvalidCustomerDetails("The address is not a street address.", extra={"field": "address_line1"})
-    phone = (new_customer.contact_phone or "").strip()
-    if phone and not (_PHONE_RE.match(phone) and len(re.sub(r"\D", "", phone)) >= 5):
-        raise InvalidCustomerDetails(
-            "The contact phone number is not valid: digits, spaces, +, (, ), - only.", extra={"field": "contact_phone"}
-        )
-    if country in PHONE_REQUIRED_COUNTRIES and not phone:
-        raise InvalidCustomerDetails(f"A phone number is required for customers in {country}.")
+        raise InvalidCustomerDetails(problem[1], extra={"field": problem[0]})
     if not re.fullmatch(r"[a-z]{2}", (new_customer.language or "").strip().lower()):
         raise InvalidCustomerDetails("The language must be a two-letter code such as en.")
     problem = domain_prefix_problem(new_customer.domain_prefix)
