@@ -36,6 +36,7 @@ from catalog.models import MarkupRule, Offer
 from catalog.resellerprices.models import ResellerPriceRule
 from provisioning.models import ProvisioningOperation
 from storefront.models import Cart, CartLine
+from tests.factories.billing import CreditNoteFactory, InvoiceFactory, IssuerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -78,8 +79,13 @@ def world(side_a, side_b, staff, sim_instance):
         recorded_by=a.admin,
     )
     event = AuditEvent.objects.order_by("pk").first()
+    # A issues a final invoice (and a credit note) to its customer.
+    invoice = InvoiceFactory(issuer=IssuerFactory(reseller=a.reseller, name=a.reseller.name, number_prefix="AL"),
+                             customer=a.customer, status="final", number="AL-2025-000001",
+                             finalised_at=timezone.now())
+    credit_note = CreditNoteFactory(invoice=invoice, status="final", number="CN-2025-000001")
     return {"a": a, "b": b, "staff": staff, "line": line, "key": key, "operation": operation, "mca": mca,
-            "event": event, "instance": sim_instance}
+            "event": event, "instance": sim_instance, "invoice": invoice, "credit_note": credit_note}
 
 
 def cases(w) -> list[Case]:
@@ -112,6 +118,10 @@ def cases(w) -> list[Case]:
         case(f"/store/workspace/subscriptions/{s}/suspend/", (), B_SIDE),
         case("/store/api-keys/", {"reseller_a", "reseller_b"}, {"customer_a", "customer_b"}),
         case(f"/store/api-keys/{w['key'].pk}/revoke/", (), {"staff", "reseller_b", "customer_a", "customer_b"}),
+        case("/store/invoices/", EVERYONE, ()),
+        case(f"/store/invoices/{w['invoice'].pk}/", OWNERS_OF_A, B_SIDE),
+        case(f"/store/invoices/{w['invoice'].pk}/pdf/", OWNERS_OF_A, B_SIDE),
+        case(f"/store/invoices/credit-notes/{w['credit_note'].pk}/pdf/", OWNERS_OF_A, B_SIDE),
     ]
     tier2 = [
         case("/m/alpine/", OWNERS_OF_A, B_SIDE, anonymous="public"),
@@ -148,7 +158,13 @@ def cases(w) -> list[Case]:
     ]
     for action in ("change-quantity", "suspend", "reactivate", "auto-renew", "cancel"):
         api.append(case(f"/api/v1/subscriptions/{s}/{action}/", (), B_SIDE, anonymous="api"))
-    for resource, pk in (("customers", c), ("subscriptions", s), ("orders", o), ("mca-acceptances", w["mca"].pk)):
+    api += [
+        case(f"/api/v1/invoices/{w['invoice'].pk}/pdf", OWNERS_OF_A, B_SIDE, anonymous="api"),
+        case(f"/api/v1/credit-notes/{w['credit_note'].pk}/pdf", OWNERS_OF_A, B_SIDE, anonymous="api"),
+        case(f"/api/v1/customers/{c}/unbilled-charges/", OWNERS_OF_A, B_SIDE, anonymous="api"),
+    ]
+    for resource, pk in (("customers", c), ("subscriptions", s), ("orders", o), ("mca-acceptances", w["mca"].pk),
+                         ("invoices", w["invoice"].pk), ("credit-notes", w["credit_note"].pk)):
         api += [
             case(f"/api/v1/{resource}/", EVERYONE, (), anonymous="api"),
             case(f"/api/v1/{resource}.json", EVERYONE, (), anonymous="api"),
