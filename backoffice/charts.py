@@ -21,8 +21,13 @@ class Point:
 
 
 def _scale(values: Sequence[Decimal | int]) -> Decimal:
+    """The top of the axis: the largest value, made even for counts (so that the middle grid line is whole)."""
     top = max([Decimal(v) for v in values] or [Decimal(0)])
-    return top if top > 0 else Decimal(1)
+    if top <= 0:
+        return Decimal(2)
+    if all(isinstance(v, int) for v in values) and top % 2:
+        return top + 1
+    return top
 
 
 def _link(href: str, inner: str) -> str:
