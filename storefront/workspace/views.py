@@ -23,6 +23,7 @@ from bss.choices import UserRole
 from bss.exceptions import ApplicationError
 from bss.models import Subscription
 from provisioning.models import ProvisioningOperation
+from storefront import confirmations
 from storefront import selectors as storefront_selectors
 from storefront.access import storefront_user_required
 from storefront.workspace import selectors, services
@@ -140,6 +141,17 @@ def subscription_action(request: HttpRequest, subscription_id: int, action: str)
         raise Http404("Not found")
     sub = bss_selectors.subscription_get_for_user(user=request.user, subscription_id=subscription_id)
     handler, label = ACTIONS[action]
+    # Cancel, reduce and suspend say what they will do first: a confirmation page posting back with confirm=yes
+    # (only what the user may do: anything else goes straight to the core's refusal).
+    confirmation = None
+    if {"quantity": "decrease"}.get(action, action) in services.actions_for_user(request.user):
+        lowest = services.subscription_seat_windows(sub).lowest_quantity if action == "quantity" else None
+        confirmation = confirmations.confirmation_for(
+            subscription=sub, action=action, posted=request.POST.dict(), lowest_quantity=lowest
+        )
+    if confirmation is not None:
+        return _page(request, "workspace/confirm_action.html",
+                     {"confirmation": confirmation, "subscription": sub, "customer": sub.customer})
     try:
         operation = handler(request, sub)
     except ApplicationError as exc:

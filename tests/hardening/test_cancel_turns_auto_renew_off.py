@@ -26,7 +26,8 @@ def test_cancel_through_the_workspace_turns_auto_renew_off_and_reconciliation_ag
     assert basic.auto_renew
     client.force_login(world.reseller_user)
 
-    run_after_commit(client.post, reverse("workspace:subscription_action", args=[basic.pk, "cancel"]))
+    run_after_commit(client.post, reverse("workspace:subscription_action", args=[basic.pk, "cancel"]),
+                     {"confirm": "yes"})
 
     basic.refresh_from_db()
     pc_side = sim_subscription(pc_sim, world.tenant, basic.pc_subscription_id)

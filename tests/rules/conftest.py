@@ -66,6 +66,7 @@ class Doors:
 
     def via_page(self, sub, action: str, **data: Any) -> Outcome:
         url = reverse("workspace:subscription_action", args=[sub.pk, action])
+        data.setdefault("confirm", "yes")  # past the confirmation step of cancel, reduce and suspend
         response, accepted = self._run(sub, self.page.post, url, data)
         assert response.status_code == 302, response.status_code
         shown = self.page.get(response["Location"])

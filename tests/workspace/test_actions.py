@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def act(client, sub, action, **data):
+    data.setdefault("confirm", "yes")  # past the confirmation step of cancel, reduce and suspend
     return client.post(reverse("workspace:subscription_action", args=[sub.pk, action]), data)
 
 
