@@ -46,9 +46,8 @@ class PriceSheetsResource:
         params = {"timeline": timeline}
         if month:
             params["month"] = month
-        headers = {"Accept": "*/*"}
-        if compressed:
-            headers["Accept-Encoding"] = "deflate"
+        # Microsoft zips the sheet when the caller accepts deflate (requests' default does): say exactly what we want.
+        headers = {"Accept": "*/*", "Accept-Encoding": "deflate" if compressed else "identity"}
         response = self._t.request(
             "GET",
             path,

@@ -23,6 +23,7 @@ from .catalog import Catalog
 from .errors import PCError
 from .http_json import json_response, pc_error_response
 from .instance import Simulator
+from .pricesheet import iter_zipped
 from .state import SimState
 
 PRICESHEET_RE = re.compile(
@@ -328,7 +329,8 @@ class PartnerCenterAPI:
     def api_carts(self, request: Request, caller: Caller, body: CIDict | None, *, cid: str, **_: Any) -> Response:
         assert body is not None
         self._require_user_for_participants(caller, body)
-        return json_response(201, render.render_cart(self.backend.carts.create(caller, cid, body)))
+        cart = self.backend.carts.create(caller, cid, body, request.headers.get("MS-RequestId") or None)
+        return json_response(201, render.render_cart(cart))
 
     def api_cart(self, request: Request, caller: Caller, body: CIDict | None, *, cid: str, cart_id: str,
                  **_: Any) -> Response:
@@ -365,13 +367,13 @@ class PartnerCenterAPI:
 
     # orders
     def api_orders(self, request: Request, caller: Caller, body: Any, *, cid: str, **_: Any) -> Response:
-        include_price = (request.args.get("include_price") or "true").lower() != "false"
+        include_price = (request.args.get("include_price") or "false").lower() == "true"
         orders = self.backend.orders.of_customer(caller, cid, request.args.get("billingType"))
         items = [render.render_order(o, caller.partner, include_price=include_price) for o in orders]
         return json_response(200, render.collection(items, f"/customers/{cid}/orders"))
 
     def api_order(self, request: Request, caller: Caller, body: Any, *, cid: str, oid: str, **_: Any) -> Response:
-        include_price = (request.args.get("include_price") or "true").lower() != "false"
+        include_price = (request.args.get("include_price") or "false").lower() == "true"
         order = self.backend.orders.get(caller, cid, oid)
         return json_response(200, render.render_order(order, caller.partner, include_price=include_price))
 
@@ -392,6 +394,11 @@ class PartnerCenterAPI:
         if request.method == "PATCH":
             assert body is not None
             sub = self.backend.subscriptions.patch(caller, cid, sid, body, request.headers.get("If-Match"))
+            if self.state.ids.chance(float(self.state.config.subscription_patch_accepted_rate or 0)):
+                # Microsoft may answer 202 Accepted + Location when a change takes long; the caller polls it.
+                response = Response(b"", status=202)
+                response.headers["Location"] = f"/v1/customers/{sub.customer_id}/subscriptions/{sub.id}"
+                return response
         else:
             sub = self.backend.subscriptions.get(caller, cid, sid)
         return json_response(200, render.render_subscription(sub, self.backend.now))
@@ -446,6 +453,10 @@ class PartnerCenterAPI:
         if chunks is None:
             return pc_error_response(PCError(400, 800002, description=f"Market {market} is not supported"))
         filename = f"pricesheet_{market}_{view}_{at:%Y%m}.csv"
+        if "deflate" in (request.headers.get("Accept-Encoding") or "").lower():
+            # Documented: Accept-Encoding: deflate returns a zipped CSV (a zip archive, not a content coding).
+            chunks = iter_zipped(chunks, filename)
+            filename = filename[:-4] + ".zip"
         response = Response(chunks, status=200, content_type="application/octet-stream", direct_passthrough=True)
         response.headers["Content-Disposition"] = f"attachment; filename={filename}"
         response.headers["Request-ID"] = str(uuid.uuid4())

@@ -222,3 +222,50 @@ def write_pricesheet(path: str | Path, catalog: MarketCatalog, **kwargs: object)
             fh.write(line)
             count += 1
     return count
+
+
+class _Sink:
+    """A write-only, non-seekable byte sink that ``zipfile`` writes into and the generator drains."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.position = 0
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        self.position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.position
+
+    def flush(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def drain(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
+
+
+def iter_zipped(chunks: Iterable[bytes], member_name: str) -> Iterator[bytes]:
+    """The CSV ``chunks`` as a zip archive with one deflated member, streamed (what Microsoft sends when the
+    caller asks with ``Accept-Encoding: deflate``)."""
+    import zipfile
+
+    sink = _Sink()
+    with (
+        zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open(member_name, "w", force_zip64=True) as member,
+    ):
+        for chunk in chunks:
+            member.write(chunk)
+            data = sink.drain()
+            if data:
+                yield data
+    tail = sink.drain()
+    if tail:
+        yield tail

@@ -1,4 +1,5 @@
-"""Domain objects -> Partner Center JSON (camelCase, ``attributes.objectType``, relative links without /v1)."""
+"""Domain objects -> Partner Center JSON (camelCase, ``attributes.objectType``, relative links without /v1 except
+next links, which carry it as Microsoft's sample does)."""
 
 from __future__ import annotations
 
@@ -172,19 +173,21 @@ def _offer_links(offer_id: str, country: str) -> dict[str, Any]:
     }
 
 
-def render_order(order: Order, partner: PartnerAccount, *, include_price: bool = True) -> dict[str, Any]:
+def render_order(order: Order, partner: PartnerAccount, *, include_price: bool = False) -> dict[str, Any]:
     base = f"/customers/{order.customer_id}/orders/{order.id}"
     lines = []
     for line in order.lines:
         item: dict[str, Any] = {
             "lineItemNumber": line.line_item_number,
             "offerId": line.offer_id,
-            "subscriptionId": line.subscription_id,
             "termDuration": line.term_duration or "",
             "transactionType": "New",
             "friendlyName": line.friendly_name,
             "quantity": line.quantity,
         }
+        if order.status == "completed":
+            # Microsoft names a line's subscription only once it is provisioned; until then a GET of it is 404.
+            item["subscriptionId"] = line.subscription_id
         if line.partner_id_on_record:
             item["partnerIdOnRecord"] = line.partner_id_on_record
         if line.additional_partner_ids:
@@ -226,7 +229,7 @@ def render_order(order: Order, partner: PartnerAccount, *, include_price: bool =
 
 def render_checkout_result(orders: list[Order], partner: PartnerAccount) -> dict[str, Any]:
     return {
-        "orders": [render_order(o, partner) for o in orders],
+        "orders": [render_order(o, partner, include_price=True) for o in orders],
         "orderErrors": [],
         "attributes": {"objectType": "CartCheckoutResult"},
     }
@@ -322,5 +325,7 @@ def render_entitlement(ent: AzureEntitlement, sub: Subscription) -> dict[str, An
 
 def continuation_link(path: str, params: dict[str, Any], token: str) -> dict[str, Any]:
     query = "&".join(f"{k}={quote(str(v), safe='')}" for k, v in params.items() if v is not None)
+    # Since November 2021 Microsoft's next links carry the /v1 prefix (/v1/customers?size=500&seekOperation=Next).
+    path = path if path.startswith("/v1/") else f"/v1{path}"
     uri = f"{path}?{query}&seekOperation=Next" if query else f"{path}?seekOperation=Next"
     return link(uri, headers=[{"key": "MS-ContinuationToken", "value": token}])

@@ -106,6 +106,15 @@ class Ids:
         with self._lock:
             return str(self._rng.randint(-(2**63), 2**63 - 1))
 
+    def chance(self, rate: float) -> bool:
+        """True with probability ``rate`` (seeded, so a run repeats)."""
+        if rate <= 0:
+            return False
+        if rate >= 1:
+            return True
+        with self._lock:
+            return self._rng.random() < rate
+
 
 @dataclass
 class Config:
@@ -143,6 +152,9 @@ class Config:
     billing_link_hours: float = 0.0
     """If set, operation and manifest links answer 410 Gone this many (simulated) hours after the export was
     requested (the 2022 beta's documented behaviour; 0 = never)."""
+    subscription_patch_accepted_rate: float = 0.0
+    """Share (0..1) of subscription PATCHes answered 202 Accepted + ``Location`` instead of 200 (Microsoft does
+    so when a change takes long); 1 = always, 0 = never."""
     billing_key_casing: str = "camel"
     """Keys of blob rows: ``camel`` (API names, ``totalForCustomer``) or ``pascal`` (file columns)."""
 
@@ -350,6 +362,8 @@ class PartnerAccount:
     customers: dict[str, Customer] = field(default_factory=dict)
     customer_order: list[str] = field(default_factory=list)
     create_requests: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    cart_requests: dict[str, str] = field(default_factory=dict)
+    """MS-RequestId of a cart POST -> the cart it created (a replay answers with that cart)."""
     carts: dict[str, Cart] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
     customer_orders: dict[str, list[str]] = field(default_factory=dict)

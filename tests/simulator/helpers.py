@@ -68,5 +68,7 @@ class Api:
     def buy_subscription(self, customer_id: str, **kwargs: Any) -> dict[str, Any]:
         order = self.buy(customer_id, **kwargs)["orders"][0]
         self.sim.control.complete_orders()
-        sid = order["lineItems"][0]["subscriptionId"]
+        # Microsoft names a line's subscription only once the order has provisioned it.
+        completed = self.get(f"/customers/{customer_id}/orders/{order['id']}").json()
+        sid = completed["lineItems"][0]["subscriptionId"]
         return self.get(f"/customers/{customer_id}/subscriptions/{sid}").json()

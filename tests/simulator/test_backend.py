@@ -143,7 +143,7 @@ def test_seats_added_inside_the_window_can_be_removed_then_not(backend, caller):
 
     with pytest.raises(PCError) as error:
         backend.subscriptions.patch(caller, customer.id, sid, CIDict({"quantity": 9, "autoRenewEnabled": True}), None)
-    assert error.value.code == 900214
+    assert error.value.code == 800090  # Microsoft's documented "quantity can't be decreased"
 
 
 def test_cancel_inside_window_only(backend, caller):

@@ -127,7 +127,7 @@ def test_partner_center_refusal_shows_its_message_and_leaves_the_record(reseller
 
     op = ProvisioningOperation.objects.get(subscription=basic)
     assert op.status == "failed"
-    assert "900214" in op.last_error_message
+    assert "800090" in op.last_error_message  # Microsoft's documented code for a decrease after the window
     basic.refresh_from_db()
     assert basic.quantity == 12
     assert LicenseLedgerEntry.objects.filter(subscription=basic).count() == ledger_before

@@ -30,8 +30,13 @@ class Carts:
             raise PCError(404, 800008, description=f"Unable to retrieve cart ID {cart_id}")
         return cart
 
-    def create(self, caller: Caller, customer_id: str, body: CIDict) -> Cart:
+    def create(self, caller: Caller, customer_id: str, body: CIDict, request_id: str | None = None) -> Cart:
         customer = self.core.customer(caller, customer_id)
+        if request_id:
+            # Idempotent on MS-RequestId: a replayed POST answers with the cart the first one created.
+            known = caller.partner.carts.get(caller.partner.cart_requests.get(request_id.lower(), ""))
+            if known is not None and known.customer_id == customer.id:
+                return known
         now = self.core.now
         cart = Cart(
             id=self.core.state.ids.guid(), customer_id=customer.id, created=now, modified=now,
@@ -40,6 +45,8 @@ class Carts:
         )
         self._fill(caller, customer, cart, body)
         caller.partner.carts[cart.id] = cart
+        if request_id:
+            caller.partner.cart_requests[request_id.lower()] = cart.id
         return cart
 
     def update(self, caller: Caller, customer_id: str, cart_id: str, body: CIDict) -> Cart:
@@ -67,9 +74,9 @@ class Carts:
             line_id = to_int(item.get("id", position), "lineItems.id")
             if line_id != position:
                 raise PCError(400, 800071)
-            if not item.text("catalogItemId") or item.get("quantity") is None or not item.text("billingCycle"):
-                raise PCError(400, 800002, description="Invalid request input: catalogItemId, quantity and "
-                              "billingCycle are required on every line item")
+            if not item.text("catalogItemId") or item.get("quantity") is None:
+                raise PCError(400, 800002, description="Invalid request input: catalogItemId and quantity are "
+                              "required on every line item")
             participants = [
                 {"key": cycle(p.get("key")), "value": str(p.get("value") or "")}
                 for p in item.get("participants") or [] if isinstance(p, CIDict)
@@ -114,6 +121,8 @@ class Carts:
         line.currency_code = currency
         if not offer.is_purchasable:
             return error(500600, "The offer is no longer available for purchase")
+        if not line.billing_cycle:
+            return error(10010, "BillingCycle is required")  # a line error, not a 400 for the whole cart
         if line.billing_cycle not in BILLING_CYCLES:
             return error(10010, f"Invalid billing cycle {line.billing_cycle}")
         duration = line.term_duration.upper() if line.term_duration else None

@@ -181,7 +181,8 @@ class Subscriptions:
         to_remove = sub.quantity - quantity
         refundable = self.core.refundable(sub)
         if to_remove > sum(b.quantity for b in refundable):
-            raise PCError(400, 900214, self.core.state.config.cancellation_window_hours)
+            # Microsoft's documented answer to a decrease outside the window (error-code page: 800090).
+            raise PCError(400, 800090)
         for batch in sorted(refundable, key=lambda b: b.allowed_until, reverse=True):
             taken = min(batch.quantity, to_remove)
             batch.quantity -= taken
