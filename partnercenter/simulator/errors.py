@@ -45,7 +45,7 @@ DESCRIPTIONS: dict[int, str] = {
     800065: "can't check out an already submitted cart {0}.",
     800071: "Line Item number should be from 0 to number of line items count",
     800089: "The asset limit per customer has been exceeded",
-    800090: "The quantity can't be decreased for this subscription",
+    800090: "The quantity cannot be decreased for this subscription",
     800091: "Can't update a subscription with suspended status",
     800093: "The subscription isn't eligible to be auto-renewed",
     800095: "Can't update the seat quantity for this subscription",
