@@ -23,7 +23,7 @@ from bss.exceptions import ApplicationError, InvalidTransition
 from bss.inputs import ChangeBaseline
 from bss.models import MicrosoftTenant, Subscription
 from bss.models import User as BssUser
-from bss.partner_center import get_client
+from bss.partner_center import get_client, pc_error_message
 from bss.services.audit import audit_record, snapshot
 from bss.services.ledger import ledger_record
 from partnercenter import errors as pc_errors
@@ -40,7 +40,7 @@ from reconciliation.choices import (
 from reconciliation.imports.mapping import subscription_values
 from reconciliation.imports.services.customers import subscription_import
 from reconciliation.models import Finding
-from reconciliation.services.findings import bss_snapshot, finding_check_transition, pc_message
+from reconciliation.services.findings import bss_snapshot, finding_check_transition
 
 BULK_LIMIT = 5000
 
@@ -337,7 +337,7 @@ def finding_import(*, actor: BssUser, finding: Finding) -> Finding:
         )
     except pc_errors.PartnerCenterError as exc:
         raise ApplicationError(
-            f"Partner Center could not return the subscription: {pc_message(exc)}", code="partner_center_error"
+            f"Partner Center could not return the subscription: {pc_error_message(exc)}", code="partner_center_error"
         ) from exc
     mapped = subscription_values(current)
     if mapped.values is None:

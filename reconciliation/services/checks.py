@@ -16,14 +16,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from bss.models import Subscription
-from bss.partner_center import get_client
+from bss.partner_center import get_client, pc_error_message
 from partnercenter import errors as pc_errors
 from partnercenter.types import Subscription as PcSubscription
 from reconciliation import comparators
 from reconciliation.choices import CUSTOMER_CHECK_FINISHED, RUN_ACTIVE_STATUSES, CustomerCheckStatus, RunTrigger
 from reconciliation.models import ReconciliationCustomerCheck, ReconciliationRun
 from reconciliation.services.auto_apply import findings_auto_apply
-from reconciliation.services.findings import bss_snapshot, findings_record, pc_message
+from reconciliation.services.findings import bss_snapshot, findings_record
 from reconciliation.services.runs import reconciliation_run_finish_if_done
 
 logger = logging.getLogger(__name__)
@@ -72,10 +72,10 @@ def _customer_check(check: ReconciliationCustomerCheck) -> CheckOutcome:
         pc = client.subscriptions.list(customer_id=tenant.pc_customer_id or "")
     except (pc_errors.NotFoundError, pc_errors.PermissionDeniedError) as exc:
         if isinstance(exc, pc_errors.PermissionDeniedError) and exc.code != NO_RELATIONSHIP_CODE:
-            return _check_finish(check, status=CustomerCheckStatus.FAILED, error=pc_message(exc), pc_calls=1)
-        differences = [comparators.orphan_difference(bss, reason=pc_message(exc))]
+            return _check_finish(check, status=CustomerCheckStatus.FAILED, error=pc_error_message(exc), pc_calls=1)
+        differences = [comparators.orphan_difference(bss, reason=pc_error_message(exc))]
     except pc_errors.PartnerCenterError as exc:
-        return _check_finish(check, status=CustomerCheckStatus.FAILED, error=pc_message(exc), pc_calls=1)
+        return _check_finish(check, status=CustomerCheckStatus.FAILED, error=pc_error_message(exc), pc_calls=1)
     else:
         differences = comparators.compare_customer(bss, pc, now=timezone.now())
     details = {s.id.lower(): comparators.pc_details(s) for s in pc}

@@ -1,7 +1,7 @@
 """Findings as checks record them: upsert a tenant's differences, clear the ones gone, guard status changes.
 
-Also the two views of the world a finding is made of: the BSS subscription as the comparators see it
-(`bss_snapshot`) and Partner Center's error as a check or an action reports it (`pc_message`).
+Also the BSS subscription as the comparators see it (`bss_snapshot`). Partner Center's error is reported with
+`bss.partner_center.pc_error_message`, as everywhere.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from bss.exceptions import InvalidTransition
 from bss.models import MicrosoftTenant, Subscription
-from partnercenter import errors as pc_errors
 from reconciliation import comparators, locks
 from reconciliation.choices import FINDING_LIVE_STATUSES, FINDING_TRANSITIONS, FindingStatus, Resolution
 from reconciliation.models import Finding, ReconciliationRun
@@ -119,10 +118,3 @@ def bss_snapshot(sub: Subscription) -> comparators.BssSubscription:
         created_at=sub.created_at,
         updated_at=sub.updated_at,
     )
-
-
-def pc_message(exc: pc_errors.PartnerCenterError) -> str:
-    """Partner Center's error as a check or an action reports it."""
-    code = f" (code {exc.code})" if exc.code is not None else ""
-    status = f"HTTP {exc.http_status}: " if exc.http_status else ""
-    return f"{status}{exc.description or exc.message}{code}"[:500]

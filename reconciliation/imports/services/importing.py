@@ -12,14 +12,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bss.exceptions import ApplicationError
-from bss.partner_center import get_client
+from bss.partner_center import get_client, pc_error_message
 from bss.services.audit import audit_record
 from partnercenter import errors as pc_errors
 from reconciliation.imports.choices import Classification, Outcome, RunStatus
 from reconciliation.imports.models import ImportItem, ImportRun
 from reconciliation.imports.services.customers import CustomerSkipped, customer_fetch, customer_import
 from reconciliation.imports.services.report import item_finish, item_set_outcome
-from reconciliation.imports.services.runs import import_run_fail, pc_message, run_lock, run_transition
+from reconciliation.imports.services.runs import import_run_fail, run_lock, run_transition
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def import_run_execute(*, run_id: int, batch_size: int = IMPORT_BATCH_SIZE) -> b
     try:
         client = get_client(run.instance)
     except pc_errors.PartnerCenterError as exc:
-        import_run_fail(run_id=run.pk, message=f"Partner Center client unavailable: {pc_message(exc)}")
+        import_run_fail(run_id=run.pk, message=f"Partner Center client unavailable: {pc_error_message(exc)}")
         return False
     for item in pending:
         ImportRun.objects.filter(pk=run.pk).update(stage=f"Importing {item.company_name} ({item.domain})")
@@ -64,11 +64,11 @@ def import_run_execute(*, run_id: int, batch_size: int = IMPORT_BATCH_SIZE) -> b
             import_run_fail(
                 run_id=run.pk,
                 message=f"Partner Center failed while importing {item.company_name} ({item.pc_customer_id}): "
-                f"{pc_message(exc)}. What was imported is kept; resume to continue.",
+                f"{pc_error_message(exc)}. What was imported is kept; resume to continue.",
             )
             return False
         except pc_errors.PartnerCenterError as exc:
-            item_finish(run, item, Outcome.FAILED, f"Partner Center: {pc_message(exc)}")
+            item_finish(run, item, Outcome.FAILED, f"Partner Center: {pc_error_message(exc)}")
             continue
         try:
             customer_import(run, item, fetched)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from bss.choices import CspModel
 from bss.models import Customer, MicrosoftTenant, PartnerCenterInstance, Subscription
-from bss.partner_center import get_client
+from bss.partner_center import get_client, pc_error_message
 from partnercenter import errors as pc_errors
 from partnercenter.types import Customer as PcCustomer
 from partnercenter.types import Subscription as PcSubscription
@@ -22,7 +22,7 @@ from reconciliation.imports.choices import Classification, RunStatus
 from reconciliation.imports.mapping import reseller_partner_id_for, subscription_summary
 from reconciliation.imports.models import ImportItem, ImportRun
 from reconciliation.imports.services.resellers import ResellerInfo, indirect_resellers, resellers_store
-from reconciliation.imports.services.runs import import_run_fail, pc_message, run_lock, run_transition
+from reconciliation.imports.services.runs import import_run_fail, run_lock, run_transition
 
 
 def _classify_page(
@@ -109,7 +109,9 @@ def import_preview_build(*, run_id: int) -> None:
                 pages=pages,
             )
     except pc_errors.PartnerCenterError as exc:
-        import_run_fail(run_id=run.pk, message=f"Partner Center failed while building the preview: {pc_message(exc)}")
+        import_run_fail(
+            run_id=run.pk, message=f"Partner Center failed while building the preview: {pc_error_message(exc)}"
+        )
         return
     with transaction.atomic():
         locked = run_lock(run.pk)

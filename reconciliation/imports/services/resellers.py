@@ -16,13 +16,14 @@ from django.db.models import F
 from bss.choices import ResellerKind
 from bss.exceptions import ApplicationError
 from bss.models import Reseller, User
+from bss.partner_center import pc_error_message
 from bss.services.accounts import reseller_create
 from bss.services.audit import audit_record
 from partnercenter import errors as pc_errors
 from reconciliation.imports.choices import Outcome, ResellerAction, RowObject
 from reconciliation.imports.models import ImportItem, ImportReseller, ImportResultRow, ImportRun
 from reconciliation.imports.services.report import result_row
-from reconciliation.imports.services.runs import pc_message, run_lock_ready
+from reconciliation.imports.services.runs import run_lock_ready
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def indirect_resellers(client: Any, run: ImportRun) -> tuple[dict[str, ResellerI
             "their customers' subscriptions only, and new resellers are named after their partner id."
         ]
     except (pc_errors.PermissionDeniedError, pc_errors.BadRequestError, pc_errors.NotFoundError) as exc:
-        return {}, [f"The list of indirect resellers could not be read ({pc_message(exc)})."]
+        return {}, [f"The list of indirect resellers could not be read ({pc_error_message(exc)})."]
     infos: dict[str, ResellerInfo] = {}
     for r in resellers:
         if r.mpn_id:

@@ -1,7 +1,7 @@
 """An import run as staff drive it: start and retry the preview, select customers, start and resume the import.
 
 Also what every phase shares: the run's row lock, its status transitions, stopping it on failure (what is done
-stays committed) and Partner Center's error as the run reports it. The preview itself is
+stays committed). Partner Center's error is reported with `bss.partner_center.pc_error_message`. The preview itself is
 `reconciliation.imports.services.preview`, the import phase `reconciliation.imports.services.importing`.
 """
 
@@ -15,25 +15,12 @@ from django.utils import timezone
 from bss.exceptions import ApplicationError, InvalidTransition
 from bss.models import PartnerCenterInstance, User
 from bss.services.audit import audit_record
-from partnercenter import errors as pc_errors
 from reconciliation.imports import selectors
 from reconciliation.imports.choices import RUN_TRANSITIONS, Classification, RunStatus
 from reconciliation.imports.models import ImportRun
 from reconciliation.imports.tasks import import_preview_build_task, import_run_execute_task
 
 MAX_PAGE_SIZE = 500
-
-
-def pc_message(exc: pc_errors.PartnerCenterError) -> str:
-    """Partner Center's error as the run's stage, report and error show it."""
-    parts = [exc.description or exc.message]
-    if exc.http_status:
-        parts.append(f"HTTP {exc.http_status}")
-    if exc.code:
-        parts.append(f"code {exc.code}")
-    if exc.correlation_id:
-        parts.append(f"correlation id {exc.correlation_id}")
-    return ", ".join(str(p) for p in parts if p)[:480]
 
 
 def run_transition(run: ImportRun, to: str) -> None:
