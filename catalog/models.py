@@ -189,6 +189,11 @@ class Sku(TimestampedModel):
     is_addon = models.BooleanField(default=False)
     prerequisite_skus = models.JSONField(default=list, blank=True, help_text='["productId:skuId", ...]')
     supported_billing_cycles = models.JSONField(default=list, blank=True)
+    new_subscription_per_order = models.BooleanField(
+        default=False, db_default=False,
+        help_text="Every order of this plan is a new subscription (Dynamics 365-style instances); otherwise a "
+                  "second order of the same plan is pointed to \"Buy extra licences\"",
+    )
     lifecycle = models.CharField(max_length=16, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
     first_seen_at = models.DateTimeField(null=True, blank=True, db_default=Now())
     last_seen_at = models.DateTimeField(null=True, blank=True, db_default=Now())

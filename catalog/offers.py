@@ -120,7 +120,7 @@ def _to_store_offer(view: catalog_selectors.OfferView, currency: str) -> StoreOf
         currency=currency,
         min_quantity=1 if usage_based else max(sku.min_quantity, 1),
         max_quantity=1 if usage_based else (sku.max_quantity or None),
-        new_subscription_per_order=bool(getattr(sku, "new_subscription_per_order", False)),
+        new_subscription_per_order=sku.new_subscription_per_order,
         plans=plans,
         usage_based=usage_based,
     )

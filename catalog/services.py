@@ -550,6 +550,18 @@ def offer_publish(*, marketplace: Marketplace, sku: Sku, published: bool = True,
 
 
 @transaction.atomic
+def sku_new_subscription_per_order_set(*, sku: Sku, enabled: bool, actor: User | None) -> Sku:
+    """The plan setting: every order of this SKU is a new subscription (Dynamics 365-style instances), or a second
+    order of a plan the customer has is pointed to "Buy extra licences" (`bss.services.order_validation`)."""
+    before = {"new_subscription_per_order": sku.new_subscription_per_order}
+    sku.new_subscription_per_order = enabled
+    sku.save(update_fields=["new_subscription_per_order", "updated_at"])
+    audit_record(actor=actor, action="catalog.sku_plan_setting", obj=sku, before=before,
+                 after={"new_subscription_per_order": enabled})
+    return sku
+
+
+@transaction.atomic
 def marketplace_catalog_settings_set(
     *, marketplace: Marketplace, auto_publish_new: bool, actor: User | None
 ) -> MarketplaceCatalogSettings:

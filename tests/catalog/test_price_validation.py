@@ -160,6 +160,7 @@ def test_markup_that_sells_at_zero_or_below_is_refused(marketplace, imported, ki
 
 
 def test_markup_discount_that_stays_above_zero_is_kept(marketplace, imported):
+    # Below cost: kept only when confirmed (issue "back office" item 5; tests/journeys/test_shop_below_cost.py).
     rule = markup_rule_set(marketplace=marketplace, kind=MarkupKind.PERCENT_OVER_COST, percent=Decimal("-50"),
-                           actor=None)
+                           actor=None, allow_below_cost=True)
     assert rule.percent == Decimal("-50")

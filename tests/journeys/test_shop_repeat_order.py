@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from bss.choices import SubscriptionStatus
+from catalog import services as catalog_services
 from storefront.models import CartLine
 from tests.factories.bss import MicrosoftTenantFactory, SubscriptionFactory
 from tests.storefront.conftest import BUSINESS_BASIC
@@ -48,3 +49,13 @@ def test_the_same_plan_is_pointed_to_buy_extra_licences_when_added(customer_clie
 
     assert "Buy extra licences" in page and "already has Microsoft 365 Business Basic" in page
     assert not CartLine.objects.exists()
+
+
+def test_a_plan_set_to_a_new_subscription_per_order_may_be_bought_again(customer_client, marketplace, publish):
+    offer = publish(BUSINESS_BASIC)
+    catalog_services.sku_new_subscription_per_order_set(sku=offer.sku, enabled=True, actor=None)
+
+    page = _add(customer_client, marketplace, offer, "P1Y:annual").content.decode()
+
+    assert "to your cart" in page and "every order creates a new subscription" in page
+    assert CartLine.objects.get().billing_cycle == "annual"
