@@ -44,12 +44,16 @@ def subscription_filters(query: QueryDict) -> SubscriptionFilters:
         customer_id=get_int(query, "customer"),
         status=query.get("status", ""),
         # "term=none" selects the subscriptions without a term (their term_duration is "").
-        term_duration=None if not query.get("term") else ("" if query["term"] == "none" else query["term"]),
+        term_duration=_term(query.get("term", "")),
         billing_cycle=query.get("cycle", ""),
         renewal_within_days=get_int(query, "renewal"),
         search=query.get("q", "").strip(),
         family=query.get("family", ""),
     )
+
+
+def _term(value: str) -> str | None:
+    return None if not value else ("" if value == "none" else value)
 
 
 def customer_filters(query: QueryDict) -> CustomerFilters:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -140,7 +141,7 @@ def customer_search(*, user: User, filters: CustomerFilters) -> QuerySet[Custome
 # --- A record's history -------------------------------------------------------------------------------------
 
 
-def audit_events_for(*, objects: list[tuple[str, object]], limit: int = 50) -> QuerySet[AuditEvent]:
+def audit_events_for(*, objects: Iterable[tuple[str, object]], limit: int = 50) -> QuerySet[AuditEvent]:
     """Audit events about any of `objects`, given as (model label, primary key) pairs; newest first."""
     match = Q(pk__in=[])
     for label, pk in objects:

@@ -12,6 +12,8 @@ from bss.models import Subscription
 from catalog.models import Product
 
 OTHER = "Other"
+#: The annotation's name (a variable: the type checker's plugin does not know annotations by name).
+FAMILY = "product_family"
 
 
 def with_product_family(qs: QuerySet[Subscription]) -> QuerySet[Subscription]:
@@ -23,13 +25,19 @@ def with_product_family(qs: QuerySet[Subscription]) -> QuerySet[Subscription]:
         .values("family")[:1]
     )
     return qs.annotate(
-        product_family=Coalesce(NullIf(Subquery(family, output_field=CharField()), Value("")), Value(OTHER))
+        **{FAMILY: Coalesce(NullIf(Subquery(family, output_field=CharField()), Value("")), Value(OTHER))}
     )
 
 
 def filter_by_family(qs: QuerySet[Subscription], family: str) -> QuerySet[Subscription]:
     qs = with_product_family(qs)
-    return qs.filter(product_family=family) if family else qs
+    return qs.filter(**{FAMILY: family}) if family else qs
+
+
+def family_of(subscription: Subscription) -> str:
+    """One subscription's product family."""
+    family = with_product_family(Subscription.objects.filter(pk=subscription.pk)).values_list(FAMILY, flat=True)
+    return str(family.first() or OTHER)
 
 
 def product_families() -> list[str]:
@@ -42,8 +50,8 @@ def active_seats_by_family(qs: QuerySet[Subscription]) -> list[tuple[str, int]]:
     """Seats (quantity) of the active subscriptions of `qs` per product family, most seats first."""
     rows = (
         with_product_family(qs.filter(status=SubscriptionStatus.ACTIVE))
-        .values("product_family")
+        .values(FAMILY)
         .annotate(seats=Sum("quantity"))
         .order_by()
     )
-    return sorted(((row["product_family"], row["seats"] or 0) for row in rows), key=lambda r: (-r[1], r[0]))
+    return sorted(((row[FAMILY], row["seats"] or 0) for row in rows), key=lambda r: (-r[1], r[0]))

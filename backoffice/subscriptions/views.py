@@ -14,7 +14,7 @@ from bss.choices import BillingCycle, SubscriptionStatus, TermDuration
 from bss.http import AuthenticatedHttpRequest
 from bss.models import Customer, PartnerCenterInstance, Reseller
 from bss.rules.permissions import Resource
-from catalog.selectors_families import filter_by_family, product_families
+from catalog.selectors_families import family_of, filter_by_family, product_families
 from provisioning.selectors_backoffice import operations_of_subscription
 
 VIEW_SUBSCRIPTIONS = Resource.SUBSCRIPTION  # the API's check too (bss.rules.permissions.STAFF_VIEW_PERMISSIONS)
@@ -55,9 +55,7 @@ def subscription_list(request: AuthenticatedHttpRequest) -> HttpResponseBase:
 @staff_required(VIEW_SUBSCRIPTIONS)
 def subscription_detail(request: AuthenticatedHttpRequest, subscription_id: int) -> HttpResponse:
     subscription = selectors.subscription_get_for_user(user=request.user, subscription_id=subscription_id)
-    family = filter_by_family(
-        selectors.subscription_list_for_user(user=request.user).filter(pk=subscription.pk), ""
-    ).values_list("product_family", flat=True).first()
+    family = family_of(subscription)
     operations = list(operations_of_subscription(subscription=subscription))
     audit = bo.audit_events_for(
         objects=[("bss.Subscription", subscription.pk)]

@@ -84,7 +84,7 @@ def _clean(profile: CustomerProfile) -> dict[str, str]:
     elif values["country"] in STATE_REQUIRED and not values["state"]:
         errors["state"] = f"A state or province is required for addresses in {values['country']}."
     for name in FIELDS:
-        limit = Customer._meta.get_field(name).max_length
+        limit = getattr(Customer._meta.get_field(name), "max_length", None)
         if limit and len(values[name]) > limit and name not in errors:
             errors[name] = f"At most {limit} characters."
     if errors:

@@ -16,7 +16,7 @@ TAG = Template('{% load progress %}{% progress_bar done total started "job" %}')
 
 def _render(**values) -> str:
     request = RequestFactory().get("/")
-    request.csp_nonce = "n0nce"
+    request.csp_nonce = "n0nce"  # type: ignore[attr-defined]
     return TAG.render(Context({"request": request, **values}))
 
 
