@@ -259,6 +259,12 @@ def repeat_purchase_problem(
         .exclude(status__in=[SubscriptionStatus.DELETED, SubscriptionStatus.EXPIRED, SubscriptionStatus.DISABLED])
         .first()
     )
+    if existing is not None and is_azure_plan(pc_product_id):
+        return (
+            f"{tenant.default_domain} already has an Azure plan; one is enough: add Azure subscriptions to it in "
+            "the Azure portal.",
+            {"subscription_id": existing.pk},
+        )
     if existing is not None:
         return (
             f"{tenant.default_domain} already has {existing.name} (x{existing.quantity}) on this plan. Use "

@@ -25,7 +25,7 @@ from tests.factories.bss import (
     ResellerUserFactory,
     SubscriptionFactory,
 )
-from tests.provisioning.conftest import BUSINESS_BASIC, line, mca, new_customer, sim_requests
+from tests.provisioning.conftest import AZURE_PLAN, BUSINESS_BASIC, line, mca, new_customer, sim_requests
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +160,23 @@ def test_an_order_for_another_resellers_tenant_waits_as_for_any_unrelated_tenant
     event = AuditEvent.objects.get(action="order.tenant_conflict", object_id=str(probed.pk))
     assert "Fabrikam Reseller" in event.after["ordering_reseller"]
     assert "Northwind Reseller" in event.after["tenant_reseller"]
+
+
+def test_a_second_azure_plan_is_refused_pointing_to_the_azure_portal(shop, place):
+    marketplace, reseller, _, _ = shop
+    tenant = MicrosoftTenantFactory(customer=CustomerFactory(reseller=reseller, marketplace=marketplace))
+    product, sku, _ = AZURE_PLAN
+    SubscriptionFactory(tenant=tenant, customer=tenant.customer, pc_product_id=product, pc_sku_id=sku,
+                        term_duration="", billing_cycle="monthly", status=SubscriptionStatus.ACTIVE, quantity=1)
+
+    with pytest.raises(ApplicationError) as refused:
+        place(customer=tenant.customer, new_customer=None,
+              lines=[line(AZURE_PLAN, name="Microsoft Azure plan", quantity=1, term="", max_quantity=1)])
+
+    assert refused.value.code == "repeat_order_refused" and "Azure portal" in refused.value.message
+
+
+def test_an_azure_plan_is_one_with_no_term(place, pc_sim):
+    refused = _refused(place, pc_sim, lines=[line(AZURE_PLAN, name="Microsoft Azure plan", quantity=3, term="")])
+
+    assert refused.code == "quantity_out_of_range" and "billed by usage" in refused.message
