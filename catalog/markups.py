@@ -43,7 +43,7 @@ def _current_costs(marketplace: Marketplace, sku: Sku | None) -> list[Price]:
     wholesale = wholesale_for_marketplace(marketplace)
     rows: list[Price] = []
     for one in skus:
-        current = one.current_prices  # type: ignore[attr-defined]
+        current = one.current_prices
         rows += wholesale.apply(one.pk, current) if wholesale is not None else current
     return rows
 

@@ -217,12 +217,12 @@ def order_validate_new_customer(*, new_customer: NewCustomerInput, marketplace: 
         raise InvalidCustomerDetails("Please fill in: " + ", ".join(missing) + ".")
     if not _EMAIL_RE.match(new_customer.contact_email.strip()):
         raise InvalidCustomerDetails("The contact email address is not valid.")
-    problem = customer_address_problem(
+    address = customer_address_problem(
         marketplace=marketplace, country=new_customer.country, state=new_customer.state,
         address_line1=new_customer.address_line1, contact_phone=new_customer.contact_phone,
     )
-    if problem:
-        raise InvalidCustomerDetails(problem[1], extra={"field": problem[0]})
+    if address:
+        raise InvalidCustomerDetails(address[1], extra={"field": address[0]})
     if not re.fullmatch(r"[a-z]{2}", (new_customer.language or "").strip().lower()):
         raise InvalidCustomerDetails("The language must be a two-letter code such as en.")
     problem = domain_prefix_problem(new_customer.domain_prefix)
