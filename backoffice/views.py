@@ -12,6 +12,7 @@ from bss import selectors
 from bss import selectors_backoffice as bo
 from bss.choices import OrderStatus, SubscriptionStatus
 from bss.http import AuthenticatedHttpRequest
+from bss.rules.permissions import Resource, staff_may_view
 from catalog.selectors_families import active_seats_by_family
 
 
@@ -55,26 +56,41 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         for currency, series in bo.monthly_recurring_revenue(user=user, months=12).items()
     ]
+    may_see_orders = staff_may_view(user, Resource.ORDER)
+    may_see_subscriptions = staff_may_view(user, Resource.SUBSCRIPTION)
     context = {
+        # What the user's permissions show: a figure whose list would answer "not found" is left out.
+        "may_see_orders": may_see_orders,
+        "may_see_subscriptions": may_see_subscriptions,
         "figures": [
             ("Customers", selectors.customer_list_for_user(user=user).count(), _url("backoffice:customer_list")),
             ("Resellers", selectors.reseller_list_for_user(user=user).count(), _url("backoffice:reseller_list")),
-            ("Subscriptions", subscriptions.count(), _url("backoffice:subscription_list")),
-            (
-                "Active subscriptions",
-                subscriptions.filter(status=SubscriptionStatus.ACTIVE).count(),
-                _url("backoffice:subscription_list", status=SubscriptionStatus.ACTIVE),
-            ),
-            (
-                "Renewing within 30 days",
-                bo.subscription_search(user=user, filters=bo.SubscriptionFilters(renewal_within_days=30)).count(),
-                _url("backoffice:subscription_list", renewal=30),
+            *(
+                [
+                    ("Subscriptions", subscriptions.count(), _url("backoffice:subscription_list")),
+                    (
+                        "Active subscriptions",
+                        subscriptions.filter(status=SubscriptionStatus.ACTIVE).count(),
+                        _url("backoffice:subscription_list", status=SubscriptionStatus.ACTIVE),
+                    ),
+                    (
+                        "Renewing within 30 days",
+                        bo.subscription_search(
+                            user=user, filters=bo.SubscriptionFilters(renewal_within_days=30)
+                        ).count(),
+                        _url("backoffice:subscription_list", renewal=30),
+                    ),
+                ]
+                if may_see_subscriptions
+                else []
             ),
         ],
         "order_figures": [
             (f"Orders {label.lower()}", counts.get(value, 0), _url("backoffice:order_list", status=value))
             for value, label in OrderStatus.choices
-        ],
+        ]
+        if may_see_orders
+        else [],
         "orders_chart": charts.column_chart(order_points, label="Orders per day, last 30 days", every=5),
         "seats_chart": charts.bar_chart(seat_points, label="Active seats per product family", unit="seats"),
         "revenue_charts": revenue,

@@ -48,3 +48,12 @@ def test_monthly_recurring_revenue_spreads_annual_prices_and_leaves_out_one_time
     assert len(series) == 12
     assert series[-1][1] == Decimal("80.00")  # 10 x 6 + 2 x 120 / 12
     assert series[0][1] == Decimal("60.00")  # a year ago only the monthly one had started
+
+
+def test_figures_and_charts_follow_the_permissions(client):
+    OrderFactory(status="failed")
+    SubscriptionFactory()
+    client.force_login(staff_with("bss.view_subscription"))
+    html = client.get(reverse("backoffice:dashboard")).content.decode()
+    assert "Orders per day" not in html and "/backoffice/orders/?status=failed" not in html
+    assert "Active seats per product family" in html and "/backoffice/subscriptions/?status=active" in html
