@@ -141,6 +141,9 @@ def test_a_charge_microsoft_makes_a_month_after_our_invoice_is_one_timing_varian
     assert _open(books, before) == []
     assert _run(books, before).counts["findings"] == 0  # re-running the earlier month does not find it again
     assert _run(books, late_period).counts["new"] == 0
+    [still] = _open(books, late_period)
+    assert (still.outcome, still.cause, still.invoice_line_id) == (Outcome.VARIANCE, Cause.TIMING,
+                                                                   early.invoice_line_id)
 
 
 def test_a_subscription_known_by_its_order_only_is_found_through_the_customer_tenant(books, billed):

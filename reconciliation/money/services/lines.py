@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from dataclasses import fields
 from decimal import Decimal
 from itertools import islice
 from typing import Any
@@ -43,6 +43,10 @@ _AS_COLUMNS = frozenset({
     "effective_unit_price", "subtotal", "total_for_customer", "currency", "pricing_currency",
     "pc_to_bc_exchange_rate", "reference_id", "promotion_id", "extra",
 })
+
+
+_FIELDS = tuple(f.name for f in fields(ReconLineItem))
+_REST = tuple(name for name in _FIELDS if name not in _AS_COLUMNS)
 
 
 def _text(value: str | None, limit: int) -> str:
@@ -79,7 +83,7 @@ def fingerprint(item: ReconLineItem) -> str:
 
 def line_values(invoice: MicrosoftInvoice, generation: int, line_no: int, item: ReconLineItem) -> tuple[Any, ...]:
     """One line as a row of `COLUMNS`."""
-    rest = {k: v for k, v in asdict(item).items() if k not in _AS_COLUMNS and v not in (None, "", ())}
+    rest = {name: value for name in _REST if (value := getattr(item, name)) not in (None, "", ())}
     rest.update(item.extra or {})
     return (
         invoice.pk, generation, invoice.instance_id, invoice.year, invoice.month, line_no, fingerprint(item),
@@ -99,15 +103,19 @@ def _batches(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[
         yield batch
 
 
-def _copy(batch: list[tuple[Any, ...]]) -> None:
+def _copy(rows: Iterator[tuple[Any, ...]], limit: int) -> int:
+    """Up to `limit` rows in one COPY, taken from the iterator as they come (none held); returns how many."""
     table = MicrosoftChargeLine._meta.db_table
     attributes = COLUMNS.index("attributes")
     statement = f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN"
+    written = 0
     with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:  # type: ignore[union-attr]
-        for row in batch:
+        for row in islice(rows, limit):
             values = list(row)
             values[attributes] = json.dumps(values[attributes])
             copy.write_row(values)
+            written += 1
+    return written
 
 
 def _bulk(batch: list[tuple[Any, ...]]) -> None:
@@ -118,14 +126,19 @@ def _bulk(batch: list[tuple[Any, ...]]) -> None:
 
 def lines_write(invoice: MicrosoftInvoice, generation: int, items: Iterable[ReconLineItem], *, start: int = 0) -> int:
     """Write `items` as lines of `generation`, committing per batch; returns how many were written."""
-    use_copy = connection.vendor == "postgresql"
     rows = (line_values(invoice, generation, start + n, item) for n, item in enumerate(items, start=1))
     written = 0
-    for batch in _batches(rows, COPY_BATCH if use_copy else BATCH):
-        (_copy if use_copy else _bulk)(batch)
-        written += len(batch)
+    while True:
+        if connection.vendor == "postgresql":
+            count = _copy(rows, COPY_BATCH)
+        else:
+            batch = next(_batches(rows, BATCH), [])
+            _bulk(batch)
+            count = len(batch)
+        if not count:
+            return written
+        written += count
         MicrosoftInvoice.objects.filter(pk=invoice.pk).update(line_count=start + written, updated_at=timezone.now())
-    return written
 
 
 def generation_discard_partial(invoice: MicrosoftInvoice) -> None:

@@ -15,13 +15,16 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Subquery, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from bss.models import PartnerCenterInstance, Subscription, User
 from reconciliation.money.choices import FINDING_OUTCOMES, Cause, MatchedBy, Outcome, Resolution
 from reconciliation.money.models import ChargeMatch, MatchRun, MicrosoftChargeLine
 from reconciliation.money.services import sql
+
+_PREVIOUS = "prev:"
 
 
 def match_tolerance() -> Decimal:
@@ -61,6 +64,13 @@ def _timing(instance: PartnerCenterInstance, year: int, month: int) -> None:
     ).order_by("pk")
     leaks = ChargeMatch.objects.filter(
         instance=instance, year=year, month=month, outcome=Outcome.LEAKAGE, resolution=Resolution.OPEN)
+    # Found by an earlier run of this period (that run settled the month before: its row is gone).
+    known = ChargeMatch.objects.filter(
+        instance=instance, year=year, month=month, key=Concat(Value(_PREVIOUS), OuterRef("key")), cause=Cause.TIMING)
+    leaks.filter(Exists(known)).update(
+        outcome=Outcome.VARIANCE, cause=Cause.TIMING, invoice_line=Subquery(known.values("invoice_line")[:1]),
+        our_amount=Subquery(known.values("our_amount")[:1]),
+    )
     leaks.filter(Exists(earlier)).update(
         outcome=Outcome.VARIANCE, cause=Cause.TIMING, invoice_line=Subquery(earlier.values("invoice_line")[:1]),
         our_amount=Subquery(earlier.values("our_amount")[:1]),
@@ -73,10 +83,22 @@ def _timing(instance: PartnerCenterInstance, year: int, month: int) -> None:
     ).delete()
 
 
-def _open_findings(instance: PartnerCenterInstance, year: int, month: int) -> set[str]:
-    return set(ChargeMatch.objects.filter(
-        instance=instance, year=year, month=month, resolution=Resolution.OPEN, outcome__in=FINDING_OUTCOMES,
-    ).values_list("key", flat=True))
+def _set_aside_open(instance: PartnerCenterInstance, year: int, month: int) -> None:
+    """The period's open rows step aside (key prefixed) while the run writes the new ones; settled rows stay."""
+    ChargeMatch.objects.filter(instance=instance, year=year, month=month, resolution=Resolution.OPEN).update(
+        key=Concat(Value(_PREVIOUS), F("key")))
+
+
+def _count_new_and_drop_previous(instance: PartnerCenterInstance, year: int, month: int) -> tuple[int, int]:
+    """(open findings, open findings the previous run did not have); then the set-aside rows go."""
+    period = ChargeMatch.objects.filter(instance=instance, year=year, month=month)
+    found = period.filter(resolution=Resolution.OPEN, outcome__in=FINDING_OUTCOMES).exclude(
+        key__startswith=_PREVIOUS)
+    before = ChargeMatch.objects.filter(
+        instance=instance, key=Concat(Value(_PREVIOUS), OuterRef("key")), outcome__in=FINDING_OUTCOMES)
+    counts = (found.count(), found.exclude(Exists(before)).count())
+    period.filter(key__startswith=_PREVIOUS).delete()
+    return counts
 
 
 @transaction.atomic
@@ -87,18 +109,19 @@ def match_run(*, instance: PartnerCenterInstance, year: int, month: int, actor: 
     run = MatchRun.objects.create(instance=instance, year=year, month=month, tolerance=tolerance,
                                   requested_by=actor if actor is not None and actor.pk else None)
     subscriptions_resolve(instance=instance, year=year, month=month)
-    before = _open_findings(instance, year, month)
-    ChargeMatch.objects.filter(instance=instance, year=year, month=month, resolution=Resolution.OPEN).delete()
+    _set_aside_open(instance, year, month)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Fresh statistics after a bulk import, or the planner takes a million lines for one (nested loops).
+            cursor.execute(f"ANALYZE {MicrosoftChargeLine._meta.db_table}")
         cursor.execute(sql.MICROSOFT_SIDE,
                        sql.microsoft_side_params(instance.pk, year, month, run.pk, str(tolerance)))
         cursor.execute(sql.OUR_SIDE, sql.our_side_params(instance.pk, year, month, run.pk))
     _timing(instance, year, month)
+    findings, new = _count_new_and_drop_previous(instance, year, month)
     rows = ChargeMatch.objects.filter(instance=instance, year=year, month=month)
     counts = {row["outcome"]: row["n"] for row in rows.values("outcome").annotate(n=Count("pk")).order_by()}
-    after = _open_findings(instance, year, month)
-    counts["findings"] = len(after)
-    counts["new"] = len(after - before)
+    counts["findings"], counts["new"] = findings, new
     run.counts = counts
     run.finished_at = timezone.now()
     run.save(update_fields=["counts", "finished_at", "updated_at"])
