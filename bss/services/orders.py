@@ -47,6 +47,7 @@ from bss.services.order_validation import (
     OrderRefused,
     QuantityOutOfRange,
     RepeatOrderRefused,
+    customer_address_problem,
     domain_prefix_check,
     domain_prefix_normalize,
     domain_prefix_problem,
@@ -142,6 +143,13 @@ def order_place(
         check = domain_prefix_check(instance=marketplace.instance, prefix=new_customer.domain_prefix)
         if not check.available and check.taken:
             raise DomainTaken(check.message)
+    elif new_customer is not None:  # a new customer with its existing tenant: the same address rules
+        address = customer_address_problem(
+            marketplace=marketplace, country=new_customer.country, state=new_customer.state,
+            address_line1=new_customer.address_line1, contact_phone=new_customer.contact_phone,
+        )
+        if address:
+            raise InvalidCustomerDetails(address[1], extra={"field": address[0]})
     try:
         with transaction.atomic():
             return _order_place_atomic(

@@ -180,3 +180,10 @@ def test_an_azure_plan_is_one_with_no_term(place, pc_sim):
     refused = _refused(place, pc_sim, lines=[line(AZURE_PLAN, name="Microsoft Azure plan", quantity=3, term="")])
 
     assert refused.code == "quantity_out_of_range" and "billed by usage" in refused.message
+
+
+def test_a_new_customer_with_its_existing_tenant_is_held_to_the_same_country_rule(place, pc_sim):
+    refused = _refused(place, pc_sim, new_customer=new_customer(country="XX"),
+                       existing_tenant=ExistingTenantInput("fabrikamexisting.onmicrosoft.com"))
+
+    assert refused.code == "invalid_customer_details" and "not a country code" in refused.message
