@@ -29,6 +29,8 @@ class OrderFilters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     search: str = ""
+    # Orders the search also matches through records of a higher layer (provisioning's checkout results).
+    search_also_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 def order_search(*, user: User, filters: OrderFilters) -> QuerySet[Order]:
     """Orders, newest first. The search matches our order number (whole or its first characters, with or without
-    hyphens) or a Partner Center order id of one of the order's subscriptions."""
+    hyphens), a Partner Center order id of one of the order's subscriptions, or the orders in `search_also_ids`."""
     qs = selectors.order_list_for_user(user=user)
     if filters.status:
         qs = qs.filter(status=filters.status)
@@ -73,7 +75,7 @@ def order_search(*, user: User, filters: OrderFilters) -> QuerySet[Order]:
         qs = qs.filter(created_at__lt=_day_start(filters.date_to + dt.timedelta(days=1)))
     term = filters.search.strip()
     if term:
-        match = Q(lines__subscriptions__pc_order_id__iexact=term)
+        match = Q(lines__subscriptions__pc_order_id__iexact=term) | Q(pk__in=filters.search_also_ids)
         try:
             match |= Q(number=uuid.UUID(term))
         except ValueError:

@@ -5,7 +5,22 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from bss.models import Order, Subscription
+from provisioning.choices import OperationKind
 from provisioning.models import ProvisioningOperation
+
+
+def order_ids_by_partner_center_order_id(term: str) -> tuple[int, ...]:
+    """Our orders whose checkout Partner Center answered with an order id containing `term` (before their
+    subscriptions are recorded, this is where the Partner Center order id is)."""
+    term = term.strip()
+    if len(term) < 6:
+        return ()
+    ids = (
+        ProvisioningOperation.objects.filter(kind=OperationKind.CHECKOUT, order__isnull=False, result__icontains=term)
+        .values_list("order_id", flat=True)
+        .distinct()[:200]
+    )
+    return tuple(i for i in ids if i is not None)
 
 
 def operations_of_order(*, order: Order) -> QuerySet[ProvisioningOperation]:

@@ -3,6 +3,8 @@ buttons: retry a failed provisioning step, cancel the order before purchase."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseBase
@@ -19,7 +21,7 @@ from bss.http import AuthenticatedHttpRequest
 from bss.models import Customer, Reseller, Subscription
 from bss.rules.permissions import Resource
 from provisioning.models import ProvisioningOperation
-from provisioning.selectors_backoffice import operations_of_order
+from provisioning.selectors_backoffice import operations_of_order, order_ids_by_partner_center_order_id
 from provisioning.services.lifecycle import operation_retry
 from provisioning.services.order_cancel import order_cancel, order_cancel_refusal
 
@@ -31,6 +33,8 @@ RETRY_OPERATIONS = "provisioning.change_provisioningoperation"
 @staff_required(VIEW_ORDERS)
 def order_list(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     filters = lists.order_filters(request.GET)
+    if filters.search:
+        filters = replace(filters, search_also_ids=order_ids_by_partner_center_order_id(filters.search))
     orders = bo.order_search(user=request.user, filters=filters)
     if request.GET.get("format"):
         return exports.export_response(request.GET["format"], "orders", orders, exports.ORDER_COLUMNS)

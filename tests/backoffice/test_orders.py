@@ -59,6 +59,16 @@ def test_search_by_our_order_number_or_partner_center_order_id(client, operator)
     assert str(other.number) not in client.get(url, {"q": str(order.number)[:8]}).content.decode()
 
 
+def test_search_finds_an_order_by_its_checkout_before_subscriptions_are_recorded(client, operator):
+    order = OrderFactory(status="provisioning")
+    ProvisioningOperationFactory(order=order, kind=OperationKind.CHECKOUT, status=OperationStatus.SUCCEEDED,
+                                 result={"cart_id": "c1", "orders": [{"id": "d4e5f6a7-pc-order", "line_items": []}]})
+    OrderFactory()
+    client.force_login(operator)
+    found = _numbers(client.get(reverse("backoffice:order_list"), {"q": "d4e5f6a7-pc-order"}))
+    assert found == {str(order.number)}
+
+
 def test_list_is_paginated(client, operator):
     OrderFactory.create_batch(55)
     client.force_login(operator)
