@@ -26,6 +26,7 @@ from .resources import (
     ReconciliationResource,
     SubscriptionsResource,
 )
+from .resources.gdap import GdapResource
 
 __all__ = ["ConnectionCheck", "PartnerCenterClient"]
 
@@ -57,6 +58,7 @@ class PartnerCenterClient:
         price_sheet_base_url: str | None = None,
         graph_api_url: str | None = None,
         graph_token_provider: TokenProvider | None = None,
+        graph_billing_exports: bool = True,
         timeout: float | tuple[float, float] = (5.0, 30.0),
         max_retries: int = 2,
         backoff_base: float = 0.5,
@@ -114,8 +116,12 @@ class PartnerCenterClient:
                 header_style="graph",
             )
         elif not graph_api_url:
+            reason = "this cloud has no Microsoft Graph"
+        self.gdap = GdapResource(self._graph_transport, unavailable_reason=reason)
+        if not graph_billing_exports or not graph_api_url:
             reason = "this cloud has no Microsoft Graph partner billing exports (global cloud only)"
-        self.reconciliation = ReconciliationResource(self._graph_transport, sleep=sleep, unavailable_reason=reason)
+        self.reconciliation = ReconciliationResource(
+            self._graph_transport if graph_billing_exports else None, sleep=sleep, unavailable_reason=reason)
 
     @classmethod
     def for_cloud(
@@ -140,8 +146,9 @@ class PartnerCenterClient:
         Either pass one partner's app registration (``tenant_id``, ``client_id``, ``client_secret`` and, for
         App+User operations, the secure-application-model ``refresh_token``) or ready token providers.
         An :class:`AppUserTokenProvider` also serves price sheets (same refresh token, Partner API audience).
-        Microsoft Graph (reconciliation exports, where the cloud has them) gets app-only tokens for
-        ``<graph>/.default`` from the same app registration (permission ``PartnerBilling.Read.All``).
+        Microsoft Graph (GDAP; reconciliation exports where the cloud has them) gets app-only tokens for
+        ``<graph>/.default`` from the same app registration (permissions ``PartnerBilling.Read.All``,
+        ``DelegatedAdminRelationship.ReadWrite.All``).
         """
         if token_provider is None:
             if not (tenant_id and client_id and client_secret):
@@ -167,7 +174,7 @@ class PartnerCenterClient:
             and cloud.price_sheet_scope
         ):
             price_sheet_token_provider = user_token_provider.with_scope(cloud.price_sheet_scope)
-        graph_scope = cloud.graph_scope if cloud.graph_billing_exports else None
+        graph_scope = cloud.graph_scope
         if graph_token_provider is None and graph_scope and tenant_id and client_id and client_secret:
             graph_token_provider = AppOnlyTokenProvider(
                 client_id=client_id,
@@ -184,8 +191,9 @@ class PartnerCenterClient:
             user_token_provider=user_token_provider,
             price_sheet_token_provider=price_sheet_token_provider,
             price_sheet_base_url=cloud.price_sheet_base_url,
-            graph_api_url=cloud.graph_api_url if cloud.graph_billing_exports else None,
+            graph_api_url=cloud.graph_api_url,
             graph_token_provider=graph_token_provider,
+            graph_billing_exports=cloud.graph_billing_exports,
             instance_key=instance_key or f"{cloud.name}:{tenant_id or 'default'}",
             **kwargs,
         )

@@ -22,6 +22,7 @@ from .control import ControlAPI
 from .errors import PCError, throttle_body
 from .exports import BLOB_PREFIX
 from .faults import FaultRule, Faults
+from .gdap_api import GdapAPI, is_gdap
 from .http_json import json_response, pc_error_response
 from .instance import Simulator
 from .state import GRAPH_AUDIENCE, PARTNER_API_AUDIENCE, RequestLogEntry, SimState
@@ -56,6 +57,7 @@ class SimulatorApp:
         self.auth_map = Map([rule.empty() for rule in AUTH_RULES], strict_slashes=False)
         self.control = ControlAPI(self.sim)
         self.billing_api = BillingAPI(self.sim)
+        self.gdap_api = GdapAPI(self.sim)
 
     # -- the simulated Partner Center this app serves -------------------------------------------------------
     @property
@@ -138,7 +140,7 @@ class SimulatorApp:
 
     def _serve(self, request: Request, path: str, lower: str, request_id: str, correlation_id: str,
                entry: RequestLogEntry) -> Response:
-        graph = is_graph_billing(lower)
+        graph = is_graph_billing(lower) or is_gdap(lower)
         is_api = graph or lower.startswith(("/v1/", "/v1.0/"))
         principal: auth.Principal | None = None
         auth_error: auth.AuthError | None = None
@@ -170,6 +172,8 @@ class SimulatorApp:
             throttled = self._throttle(principal, lower)
             if throttled is not None:
                 response = throttled
+            elif is_gdap(lower):
+                response = self.gdap_api.serve(request, lower, principal.partner)
             elif graph or is_invoices(lower):
                 caller = Caller(principal.partner, principal.app_only, principal.user_id)
                 response = (self.billing_api.serve_graph(request, lower, caller) if graph

@@ -13,7 +13,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from . import auth, recon_render, render
+from . import auth, gdap, recon_render, render
 from .backend import Caller, iso
 from .body import CIDict, wrap
 from .errors import PCError
@@ -105,6 +105,10 @@ class ControlAPI:
             ("GET", "billing/lines"): self.billing_lines,
             ("POST", "billing/drift"): self.billing_drift,
             ("POST", "billing/faults"): self.billing_fault,
+            ("POST", "gdap/approve"): lambda body, request: gdap.control(self.state, body, "approve"),
+            ("POST", "gdap/reject"): lambda body, request: gdap.control(self.state, body, "reject"),
+            ("POST", "gdap/settings"): lambda body, request: gdap.control(self.state, body, "settings"),
+            ("GET", "gdap/relationships"): lambda body, request: gdap.control(self.state, body, "relationships"),
         }
         if (method, route) in table:
             return table[(method, route)], []

@@ -275,6 +275,13 @@ class Control:
         """kind: operation_failed | blob_expired | slow_blob (option ``seconds``)."""
         return self._object("POST", "billing/faults", {"kind": kind, "count": count, **options})
 
+    # GDAP: the customer's admin at the approval link
+    def gdap_answer(self, relationship_id: str, *, approve: bool = True) -> dict[str, Any]:
+        return self._object("POST", "gdap/approve" if approve else "gdap/reject", {"relationshipId": relationship_id})
+
+    def gdap_settings(self, *, transition_seconds: float) -> dict[str, Any]:
+        return self._object("POST", "gdap/settings", {"transitionSeconds": transition_seconds})
+
 
 @dataclass
 class SimulatorHandle:
