@@ -67,6 +67,7 @@ def test_a_charge_we_did_not_invoice_is_leakage_billed_to_the_customer_and_a_rer
 
     leak.refresh_from_db()
     assert leak.resolution == Resolution.BILLED
+    assert leak.billed_line_id is not None
     charge = InvoiceLine.objects.get(pk=leak.billed_line_id)
     assert charge.amount == leak.microsoft_amount and charge.subscription == leak.subscription
     assert not charge.invoice.is_final

@@ -109,7 +109,7 @@ def _copy(rows: Iterator[tuple[Any, ...]], limit: int) -> int:
     attributes = COLUMNS.index("attributes")
     statement = f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN"
     written = 0
-    with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:  # type: ignore[union-attr]
+    with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for row in islice(rows, limit):
             values = list(row)
             values[attributes] = json.dumps(values[attributes])

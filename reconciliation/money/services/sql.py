@@ -142,12 +142,12 @@ WHERE o.id NOT IN (SELECT our_id FROM pairs)
 """  # noqa: S608 - built from this module's constants; values are parameters
 
 
-def microsoft_side_params(instance_id: int, year: int, month: int, run_id: int, tolerance: str) -> list[object]:
-    scope = [instance_id, year, month, instance_id, year, month]
+def microsoft_side_params(instance_id: int, year: int, month: int, run_id: int, tolerance: str) -> list[int | str]:
+    scope: list[int | str] = [instance_id, year, month, instance_id, year, month]
     # The tolerance appears three times in the outcome and cause CASEs, in this order.
     return [*scope, instance_id, year, month, run_id, tolerance, tolerance, instance_id, instance_id]
 
 
-def our_side_params(instance_id: int, year: int, month: int, run_id: int) -> list[object]:
-    scope = [instance_id, year, month, instance_id, year, month]
+def our_side_params(instance_id: int, year: int, month: int, run_id: int) -> list[int | str]:
+    scope: list[int | str] = [instance_id, year, month, instance_id, year, month]
     return [*scope, instance_id, year, month, run_id, instance_id]
