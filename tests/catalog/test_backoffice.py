@@ -327,7 +327,12 @@ def test_sku_markup_fixed_price_preview_then_save(staff_client, marketplace, imp
     for value in ("57.60", "72.00", "66.00", "8.40", "12.73 %"):  # 5.50 x 12 months
         assert value in annual, (value, annual)
 
-    saved = staff_client.post(url, {"action": "save", "kind": MarkupKind.FIXED_PRICE, "fixed_monthly_price": "5.5"})
+    # 5.50 a month sells the month-to-month plan below its cost: refused until "Sell below cost" is ticked.
+    refused = staff_client.post(url, {"action": "save", "kind": MarkupKind.FIXED_PRICE, "fixed_monthly_price": "5.5"})
+    assert refused.status_code == 400 and "below cost" in refused.content.decode()
+    assert not MarkupRule.objects.exists()
+    saved = staff_client.post(url, {"action": "save", "kind": MarkupKind.FIXED_PRICE, "fixed_monthly_price": "5.5",
+                                    "allow_below_cost": "on"})
     assert saved.status_code == 302
     rule = MarkupRule.objects.get(marketplace=marketplace, sku=imported)
     assert rule.fixed_monthly_price == Decimal("5.5") and rule.percent is None
