@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from bss.choices import OrderStatus
+from bss.choices import ORDER_TRANSITIONS, OrderStatus
 from bss.exceptions import ApplicationError
 from bss.models import Order, Subscription, User
 from bss.services import orders as order_services
@@ -46,6 +46,8 @@ def order_cancel_refusal(*, order: Order) -> str:
         return "A step of this order is running right now; try again in a moment."
     if Subscription.objects.filter(order_line__order=order).exists():
         return "The order already has subscriptions: cancel them instead."
+    if OrderStatus.CANCELLED not in ORDER_TRANSITIONS.get(order.status, set()):
+        return f"An order in {order.get_status_display()} cannot be cancelled; wait until it fails or completes."
     return ""
 
 

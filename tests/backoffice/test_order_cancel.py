@@ -64,3 +64,10 @@ def test_refused_for_a_completed_or_cancelled_order():
     for status in ("completed", "cancelled"):
         with pytest.raises(OrderNotCancellable, match=f"is {status}"):
             order_cancel(actor=StaffUserFactory(), order=OrderFactory(status=status), reason="x")
+
+
+def test_refused_while_the_order_rules_do_not_let_it_be_cancelled():
+    order = OrderFactory(status="provisioning")
+    ProvisioningOperationFactory(order=order, kind=OperationKind.CREATE_CART)
+    with pytest.raises(OrderNotCancellable, match="cannot be cancelled"):
+        order_cancel(actor=StaffUserFactory(), order=order, reason="x")
