@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.access import AuthenticatedRequest
 from api.idempotency import run_idempotent
 from api.serializers import (
     MCAAcceptanceSerializer,
@@ -236,6 +237,7 @@ SubscriptionCancelView = _action("cancel", None)
 
 class OperationDetailView(RetrieveAPIView):
     serializer_class = OperationSerializer
+    request: AuthenticatedRequest
 
     def get_queryset(self):
         # The one scoped read: staff need the provisioning tool's permission, as on the back-office page.
