@@ -134,3 +134,15 @@ def test_the_sweep_is_in_the_beat_schedule():
 
     entry = app.conf.beat_schedule["money.imports_sweep"]
     assert entry["task"] == money_imports_sweep_task.name
+
+
+def test_a_step_leaves_an_invoice_another_worker_is_streaming_alone(sim, instance):
+    invoice = invoices_sync(instance=instance)[0]
+    MicrosoftInvoice.objects.filter(pk=invoice.pk).update(status=ImportStatus.IMPORTING)
+    requests_before = len(sim.control.requests())
+
+    step = invoice_import_step(invoice_id=invoice.pk)
+
+    assert step.invoice.status == ImportStatus.IMPORTING and step.retry_in is None
+    assert len(sim.control.requests()) == requests_before  # no export started
+    assert MicrosoftChargeLine.objects.filter(invoice=invoice).count() == 0

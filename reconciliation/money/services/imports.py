@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 #: Seconds before looking at a running export again when Microsoft sends no Retry-After.
 DEFAULT_RETRY_SECONDS = 30.0
 MAX_RETRY_SECONDS = 600.0
+#: An import that has not moved for this long was abandoned (its worker died): another step may take it over.
+STALE_IMPORT = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,13 @@ def _wait_later(invoice: MicrosoftInvoice, operation_url: str, retry_after: floa
 
 
 def _claim(invoice_id: int) -> MicrosoftInvoice | None:
-    """The invoice, locked and marked as being worked on, unless it is imported (nothing to do)."""
+    """The invoice, locked and marked as being worked on, unless it is imported or being streamed (nothing to do)."""
     with transaction.atomic():
         invoice = MicrosoftInvoice.objects.select_for_update().select_related("instance").get(pk=invoice_id)
         if invoice.status == ImportStatus.IMPORTED:
             return None
+        if invoice.status == ImportStatus.IMPORTING and invoice.updated_at > timezone.now() - STALE_IMPORT:
+            return None  # another worker is streaming it
         invoice.attempts += 1
         invoice.save(update_fields=["attempts", "updated_at"])
         return invoice
@@ -145,12 +149,17 @@ def invoice_import_step(*, invoice_id: int) -> StepResult:
 
 def _stream(invoice: MicrosoftInvoice, operation_url: str, manifest: ExportManifest) -> StepResult:
     recon = get_client(invoice.instance).reconciliation
+    now = timezone.now()
+    claimable = Q(status__in=[ImportStatus.PENDING, ImportStatus.EXPORTING, ImportStatus.FAILED]) | Q(
+        status=ImportStatus.IMPORTING, updated_at__lte=now - STALE_IMPORT)
+    taken = MicrosoftInvoice.objects.filter(claimable, pk=invoice.pk).update(
+        status=ImportStatus.IMPORTING, operation_url=operation_url, blobs_done=0, blobs_total=len(manifest.blobs),
+        line_count=0, updated_at=now)
+    if not taken:  # another worker is streaming this invoice
+        return StepResult(MicrosoftInvoice.objects.get(pk=invoice.pk))
     generation_discard_partial(invoice)
     last = MicrosoftChargeLine.objects.filter(invoice=invoice).aggregate(g=Max("generation"))["g"] or 0
     generation = max(last, invoice.generation) + 1
-    MicrosoftInvoice.objects.filter(pk=invoice.pk).update(
-        status=ImportStatus.IMPORTING, operation_url=operation_url, blobs_done=0, blobs_total=len(manifest.blobs),
-        line_count=0, updated_at=timezone.now())
     written = 0
     try:
         for blob in manifest.blobs:
@@ -175,6 +184,6 @@ def imports_due(*, now: dt.datetime | None = None) -> list[int]:
     now = now or timezone.now()
     due = MicrosoftInvoice.objects.filter(instance__is_active=True).filter(
         Q(status=ImportStatus.PENDING) | Q(status=ImportStatus.EXPORTING, retry_at__lte=now)
-        | Q(status=ImportStatus.IMPORTING, updated_at__lte=now - dt.timedelta(hours=1))
+        | Q(status=ImportStatus.IMPORTING, updated_at__lte=now - STALE_IMPORT)
     )
     return list(due.values_list("pk", flat=True))
