@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bss.models import MicrosoftTenant
 from bss.services import subscriptions as subscription_services
 from partnercenter.client import PartnerCenterClient
 from partnercenter.types import Subscription as PCSubscription
@@ -15,6 +14,8 @@ from provisioning.pipeline.base import (
     Outcome,
     PermanentFailure,
     Step,
+    customer_id_of,
+    order_of,
     order_wait_seconds,
     previous_step,
     sanitize,
@@ -23,11 +24,11 @@ from provisioning.pipeline.base import (
 
 
 def await_order(client: PartnerCenterClient, op: ProvisioningOperation) -> Outcome:
-    tenant = tenant_of(op)
+    customer_id = customer_id_of(op)
     orders = previous_step(op, OperationKind.CHECKOUT).result["orders"]
     statuses: dict[str, str] = {}
     for entry in orders:
-        order = client.orders.get(customer_id=tenant.pc_customer_id, order_id=entry["id"])
+        order = client.orders.get(customer_id=customer_id, order_id=entry["id"])
         statuses[order.id] = (order.status or "unknown").lower()
     bad = {oid: s for oid, s in statuses.items() if s in ("cancelled", "error", "po review rejected")}
     if bad:
@@ -42,13 +43,23 @@ def await_order(client: PartnerCenterClient, op: ProvisioningOperation) -> Outco
 
 
 def record_subscriptions(client: PartnerCenterClient, op: ProvisioningOperation) -> Outcome:
-    """Read the subscriptions the order created; wait while Partner Center has not listed all of them yet."""
-    tenant = tenant_of(op)
+    """Read the subscriptions the order created; wait while Partner Center has not provisioned or listed them all.
+
+    Microsoft names a line's subscription only once it is provisioned (the checkout answer usually names none), so
+    the expected set comes from the order as it stands now: every line item must carry its subscription id, and
+    the customer's subscriptions of that order must list each of them."""
+    customer_id = customer_id_of(op)
     orders = previous_step(op, OperationKind.CHECKOUT).result["orders"]
-    expected = {li["subscription_id"] for o in orders for li in o["line_items"] if li.get("subscription_id")}
+    expected: set[str] = set()
     subscriptions: list[PCSubscription] = []
     for entry in orders:
-        subscriptions.extend(client.subscriptions.list(customer_id=tenant.pc_customer_id, order_id=entry["id"]))
+        order = client.orders.get(customer_id=customer_id, order_id=entry["id"])
+        named = [li.subscription_id for li in order.line_items]
+        if not all(named) or len(named) < len(entry.get("line_items") or ()):
+            return Outcome(wait=order_wait_seconds(op),
+                           message="Waiting for Partner Center to provision every line of the order.")
+        expected.update(sid for sid in named if sid)
+        subscriptions.extend(client.subscriptions.list(customer_id=customer_id, order_id=entry["id"]))
     found = {s.id for s in subscriptions}
     if expected - found:
         return Outcome(wait=order_wait_seconds(op), message="Waiting for Partner Center to list the subscriptions.")
@@ -56,7 +67,7 @@ def record_subscriptions(client: PartnerCenterClient, op: ProvisioningOperation)
     for sub in subscriptions:
         if (sub.product_type_id or "").lower() == "azure" or (sub.unit_type or "").lower() == "usage-based":
             entitlements[sub.id] = client.subscriptions.list_azure_entitlements(
-                customer_id=tenant.pc_customer_id, subscription_id=sub.id
+                customer_id=customer_id, subscription_id=sub.id
             )
     return Outcome(
         result={"subscriptions": sorted(found)},
@@ -66,11 +77,11 @@ def record_subscriptions(client: PartnerCenterClient, op: ProvisioningOperation)
 
 
 def subscriptions_recorded(op: ProvisioningOperation, outcome: Outcome) -> None:
-    order = op.order
+    order = order_of(op)
     cart_op = ProvisioningOperation.objects.get(order=order, kind=OperationKind.CREATE_CART)
     lines = {line.pk: line for line in order.lines.all()}
     unmatched = [dict(entry) for entry in cart_op.payload["lines"]]
-    tenant = MicrosoftTenant.objects.get(pk=op.tenant_id)
+    tenant = tenant_of(op)
     for pc in sorted(outcome.data["subscriptions"], key=lambda s: s.id):
         entry = _match_line(unmatched, pc)
         line = lines.get(entry["order_line_id"]) if entry else None
