@@ -1,10 +1,8 @@
-"""Factories for reconciliation.money: Microsoft's invoices as imported, their charge lines, match runs and the
-three-way matches of a line."""
+"""Factories for Microsoft's bill: an imported invoice, one of its lines, a match run and one line's outcome."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from decimal import Decimal
 
 import factory
@@ -16,21 +14,24 @@ from tests.factories.bss import PartnerCenterInstanceFactory
 
 
 class MicrosoftInvoiceFactory(ModelFactory[MicrosoftInvoice]):
-    """An imported billed invoice of November 2026 (its lines are generation 1)."""
+    """An imported invoice of June 2025 (generation 1)."""
 
     class Meta:
         model = MicrosoftInvoice
 
     instance = factory.SubFactory(PartnerCenterInstanceFactory)
     invoice_id = factory.Sequence(lambda n: f"G{n:09d}")
-    year = 2026
-    month = 11
-    currency = "USD"
+    year = 2025
+    month = 6
+    total = Decimal("100.80")
+    currency = "EUR"
     status = ImportStatus.IMPORTED
     generation = 1
 
 
 class MicrosoftChargeLineFactory(ModelFactory[MicrosoftChargeLine]):
+    """A `new` charge of 10 licences (the facts sheet's §3.3 example)."""
+
     class Meta:
         model = MicrosoftChargeLine
 
@@ -40,22 +41,17 @@ class MicrosoftChargeLineFactory(ModelFactory[MicrosoftChargeLine]):
     year = factory.SelfAttribute("invoice.year")
     month = factory.SelfAttribute("invoice.month")
     line_no = factory.Sequence(lambda n: n + 1)
-    fingerprint = factory.Sequence(lambda n: hashlib.sha256(f"line-{n}".encode()).hexdigest())
-    customer_tenant_id = factory.Faker("uuid4")
-    customer_name = factory.Sequence(lambda n: f"Customer {n} Ltd")
+    fingerprint = factory.Sequence(lambda n: f"{n:064x}")
     pc_subscription_id = factory.Faker("uuid4")
-    product_id = "CFQ7TTC0LH18"
-    sku_id = "0001"
-    sku_name = "Microsoft 365 Business Basic"
-    charge_type = "Cycle fee"
-    charge_start = dt.date(2026, 11, 1)
-    charge_end = dt.date(2026, 11, 30)
-    quantity = Decimal("5")
-    unit_price = Decimal("6.000000")
-    effective_unit_price = Decimal("6.000000")
-    subtotal = Decimal("30.00")
-    total = Decimal("30.00")
-    currency = factory.SelfAttribute("invoice.currency")
+    charge_type = "new"
+    charge_start = dt.date(2025, 6, 18)
+    charge_end = dt.date(2025, 7, 17)
+    quantity = Decimal(10)
+    unit_price = Decimal("10.08")
+    effective_unit_price = Decimal("10.08")
+    subtotal = Decimal("100.80")
+    total = Decimal("100.80")
+    currency = "EUR"
 
 
 class MatchRunFactory(ModelFactory[MatchRun]):
@@ -63,13 +59,13 @@ class MatchRunFactory(ModelFactory[MatchRun]):
         model = MatchRun
 
     instance = factory.SubFactory(PartnerCenterInstanceFactory)
-    year = 2026
-    month = 11
-    tolerance = Decimal("0.01")
+    year = 2025
+    month = 6
+    tolerance = Decimal("0.00")
 
 
 class ChargeMatchFactory(ModelFactory[ChargeMatch]):
-    """A line Microsoft charged that we did not invoice."""
+    """An open leakage: a line Microsoft charged that we did not invoice."""
 
     class Meta:
         model = ChargeMatch
@@ -78,12 +74,8 @@ class ChargeMatchFactory(ModelFactory[ChargeMatch]):
     instance = factory.SelfAttribute("microsoft_line.instance")
     year = factory.SelfAttribute("microsoft_line.year")
     month = factory.SelfAttribute("microsoft_line.month")
-    key = factory.SelfAttribute("microsoft_line.fingerprint")
+    key = factory.LazyAttribute(lambda o: f"ms:{o.microsoft_line.fingerprint}:1")
     outcome = Outcome.LEAKAGE
-    pc_subscription_id = factory.SelfAttribute("microsoft_line.pc_subscription_id")
-    customer_tenant_id = factory.SelfAttribute("microsoft_line.customer_tenant_id")
-    charge_type = factory.SelfAttribute("microsoft_line.charge_type")
-    quantity = factory.SelfAttribute("microsoft_line.quantity")
-    microsoft_amount = factory.SelfAttribute("microsoft_line.total")
-    difference = factory.SelfAttribute("microsoft_line.total")
-    currency = factory.SelfAttribute("microsoft_line.currency")
+    microsoft_amount = factory.SelfAttribute("microsoft_line.subtotal")
+    difference = factory.SelfAttribute("microsoft_line.subtotal")
+    currency = "EUR"
