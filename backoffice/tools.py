@@ -83,6 +83,13 @@ TOOLS: tuple[Tool, ...] = (
         "unbilled charges; CSV/Excel, accounting export and margin report.",
         permission="billing.view_invoice",
     ),
+    Tool(
+        title="GDAP relationships",
+        url_name="gdap:list",
+        description="Customers' delegated admin relationships: status, roles, end date, access; role templates; "
+        "filters (status, expiring within N days, template) and CSV export.",
+        permission="bss.view_gdaprelationship",
+    ),
 )
 
 

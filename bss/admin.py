@@ -1,9 +1,13 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from bss.exceptions import ApplicationError
 from bss.models import (
     AuditEvent,
     Customer,
+    GdapRelationship,
+    GdapRoleTemplate,
     LicenseLedgerEntry,
     Marketplace,
     MCAAcceptance,
@@ -15,6 +19,7 @@ from bss.models import (
     Subscription,
     User,
 )
+from bss.services import gdap as gdap_services
 
 
 @admin.register(PartnerCenterInstance)
@@ -153,3 +158,46 @@ class UserAdmin(DjangoUserAdmin):
         ("BSS role", {"fields": ("role", "reseller", "customer", "is_reseller_admin")}),
     )
     add_fieldsets = (*DjangoUserAdmin.add_fieldsets, ("BSS role", {"fields": ("role", "reseller", "customer")}))
+
+
+class GdapRoleTemplateForm(forms.ModelForm):
+    class Meta:
+        model = GdapRoleTemplate
+        fields = ["instance", "name", "description", "role_ids", "duration_days", "auto_extend", "security_group_ids",
+                  "is_default"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        try:
+            data["role_ids"] = gdap_services.gdap_template_check(
+                role_ids=data.get("role_ids") or [], duration_days=data.get("duration_days") or 0,
+                auto_extend=bool(data.get("auto_extend")),
+            )
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return data
+
+
+@admin.register(GdapRoleTemplate)
+class GdapRoleTemplateAdmin(admin.ModelAdmin):
+    """Staff edit role templates here; the service's save keeps one default per instance and audits the change."""
+
+    form = GdapRoleTemplateForm
+    list_display = ["name", "instance", "duration_days", "auto_extend", "is_default"]
+    list_filter = ["instance", "is_default"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        saved = gdap_services.gdap_template_save(
+            actor=request.user, instance=obj.instance, name=obj.name, role_ids=obj.role_ids,
+            duration_days=obj.duration_days, auto_extend=obj.auto_extend, security_group_ids=obj.security_group_ids,
+            is_default=obj.is_default, description=obj.description,
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(GdapRelationship)
+class GdapRelationshipAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "tenant", "status", "end_at", "auto_extend"]
+    list_filter = ["status"]
+    search_fields = ["display_name", "pc_relationship_id", "tenant__default_domain"]
+    readonly_fields = [f.name for f in GdapRelationship._meta.fields]

@@ -39,4 +39,9 @@ app.conf.beat_schedule = {
     # Every 10 min: list Microsoft's invoices and step every bill import that is due (a running export is looked at
     # again after its Retry-After; tasks never wait). Microsoft issues invoices from the 6th to the 8th.
     "money.imports_sweep": {"task": "money.imports_sweep", "schedule": crontab(minute="*/10")},
+    # Hourly: GDAP relationships waiting for the customer's approval become active when the customer approves;
+    # access for the template's security groups is assigned on the first read that finds them active.
+    "bss.gdap_sync": {"task": "bss.tasks.gdap_sync_task", "schedule": crontab(minute=20)},
+    # Daily in the morning: GDAP expiry (Microsoft's status) and the 30/7/1-day notices to resellers and staff.
+    "bss.gdap_daily": {"task": "bss.tasks.gdap_daily_task", "schedule": crontab(hour=6, minute=40)},
 }

@@ -30,6 +30,7 @@ urlpatterns = [
     path("backoffice/catalog/", include("backoffice.catalog.urls")),
     path("backoffice/tier2/", include("backoffice.tier2.urls")),
     path("backoffice/billing/", include("backoffice.billing.urls")),
+    path("backoffice/gdap/", include("backoffice.gdap.urls")),
     path("store/workspace/", include("storefront.workspace.urls")),
     path("store/invoices/", include("storefront.invoices.urls")),
     path("store/", include("storefront.urls")),

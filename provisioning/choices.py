@@ -16,6 +16,7 @@ class OperationKind(models.TextChoices):
     REACTIVATE = "reactivate", "Reactivate subscription"
     SET_AUTO_RENEW = "set_auto_renew", "Set auto-renew"
     CANCEL = "cancel", "Cancel subscription"
+    REQUEST_GDAP = "request_gdap", "Request GDAP (delegated admin) relationship"
 
 
 # Kinds that change something in Partner Center: a timeout leaves them "unknown" until a read-back settles them.
@@ -30,6 +31,7 @@ WRITE_KINDS = frozenset(
         OperationKind.REACTIVATE,
         OperationKind.SET_AUTO_RENEW,
         OperationKind.CANCEL,
+        OperationKind.REQUEST_GDAP,
     }
 )
 

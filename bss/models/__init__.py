@@ -1,5 +1,6 @@
 from bss.models.accounts import Customer, Marketplace, MicrosoftTenant, Reseller, User
 from bss.models.audit import AuditEvent
+from bss.models.gdap import GdapRelationship, GdapRoleTemplate
 from bss.models.instances import PartnerCenterInstance
 from bss.models.mca import MCAAcceptance
 from bss.models.orders import Order, OrderLine
@@ -9,6 +10,8 @@ __all__ = [
     "AuditEvent",
     "AzureEntitlement",
     "Customer",
+    "GdapRelationship",
+    "GdapRoleTemplate",
     "LicenseLedgerEntry",
     "MCAAcceptance",
     "Marketplace",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from provisioning.choices import OperationKind
 from provisioning.pipeline import agreement, auto_renew, cancel, cart, customer, partner_order, quantity, relationship
+from provisioning.pipeline import gdap as gdap_request
 from provisioning.pipeline import status as subscription_status
 from provisioning.pipeline.base import Step
 
@@ -20,4 +21,5 @@ STEPS: dict[str, Step] = {
     OperationKind.REACTIVATE: subscription_status.REACTIVATE,
     OperationKind.SET_AUTO_RENEW: auto_renew.STEP,
     OperationKind.CANCEL: cancel.STEP,
+    OperationKind.REQUEST_GDAP: gdap_request.STEP,
 }

@@ -35,6 +35,7 @@ from bss.services.orders import DomainCheck, domain_prefix_check
 from partnercenter import errors as pc_errors
 from provisioning.choices import OperationKind, OperationStatus
 from provisioning.models import InitialAdminCredentials, ProvisioningOperation
+from provisioning.pipeline import gdap as gdap_pipeline
 from provisioning.services.engine import operation_execute
 from provisioning.services.lifecycle import enqueue
 
@@ -185,6 +186,8 @@ def _create_order_operations(
                     target,
                 )
             )
+    if new_customer is not None:  # once the customer exists: ask for admin rights from the default GDAP template
+        steps += gdap_pipeline.order_steps(instance)
     previous = first = None
     for sequence, (kind, payload, subscription) in enumerate(steps, start=1):
         op = ProvisioningOperation.objects.create(

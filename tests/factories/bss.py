@@ -24,6 +24,8 @@ from bss.models import (
     AuditEvent,
     AzureEntitlement,
     Customer,
+    GdapRelationship,
+    GdapRoleTemplate,
     LicenseLedgerEntry,
     Marketplace,
     MCAAcceptance,
@@ -249,3 +251,31 @@ class AuditEventFactory(ModelFactory[AuditEvent]):
     object_id = factory.Sequence(str)
     object_repr = factory.Sequence(lambda n: f"Customer {n} Ltd")
 
+
+
+class GdapRoleTemplateFactory(ModelFactory[GdapRoleTemplate]):
+    class Meta:
+        model = GdapRoleTemplate
+
+    instance = factory.SubFactory(PartnerCenterInstanceFactory)
+    name = factory.Sequence(lambda n: f"Helpdesk {n}")
+    role_ids = factory.LazyFunction(
+        lambda: ["729827e3-9c14-49f7-bb1b-9608f156bbb8", "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"]
+    )
+    duration_days = 730
+    auto_extend = True
+
+
+class GdapRelationshipFactory(ModelFactory[GdapRelationship]):
+    class Meta:
+        model = GdapRelationship
+
+    tenant = factory.SubFactory(MicrosoftTenantFactory)
+    template = factory.SubFactory(GdapRoleTemplateFactory, instance=factory.SelfAttribute("..tenant.instance"))
+    pc_relationship_id = factory.Faker("uuid4")
+    display_name = factory.Sequence(lambda n: f"Helpdesk #{n}")
+    status = "active"
+    role_ids = factory.SelfAttribute("template.role_ids")
+    duration_days = 730
+    activated_at = factory.LazyFunction(timezone.now)
+    end_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=730))
