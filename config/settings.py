@@ -289,8 +289,11 @@ CATALOG_CONFIRM_DISCONTINUED_SHARE = float(env_str("CATALOG_CONFIRM_DISCONTINUED
 CATALOG_CONFIRM_REPRICED_SHARE = float(env_str("CATALOG_CONFIRM_REPRICED_SHARE", "0.25"))
 
 # --- Provisioning, reconciliation, tier-2 (every knob readable from the environment) ---------------------------
-# A worker's claim on a provisioning step; past it the step is read back ("unknown") and another worker takes it.
-PROVISIONING_LEASE_SECONDS = env_int("PROVISIONING_LEASE_SECONDS", 600)
+# A worker's claim on a provisioning step, renewed by a heartbeat while the step runs; once a dead worker's lease runs
+# out, the periodic sweep reads the step back ("unknown") and another worker takes it: recovery within about a minute.
+PROVISIONING_LEASE_SECONDS = env_int("PROVISIONING_LEASE_SECONDS", 45)
+# How often a running step's heartbeat renews its lease (at most a third of the lease).
+PROVISIONING_LEASE_HEARTBEAT_SECONDS = env_int("PROVISIONING_LEASE_HEARTBEAT_SECONDS", 10)
 PROVISIONING_RETRY_BASE_SECONDS = env_int("PROVISIONING_RETRY_BASE_SECONDS", 5)
 # A new tenant's initial admin password (encrypted) is deleted once shown, or after this many hours.
 PROVISIONING_CREDENTIALS_TTL_HOURS = env_int("PROVISIONING_CREDENTIALS_TTL_HOURS", 72)

@@ -9,12 +9,16 @@ a timeout on a write leaves it UNKNOWN until a read-back (the step's settler, `p
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
 from bss.choices import OrderStatus
@@ -28,14 +32,19 @@ from provisioning.pipeline.registry import STEPS
 from provisioning.services.attempts import record_attempt, record_error, record_outcome
 from provisioning.services.lifecycle import OperationNotRetryable, operation_fail, set_status
 
-# A worker's claim on an operation; must outlast one execution (client timeout x in-client retries, plus margin).
-LEASE_SECONDS = getattr(settings, "PROVISIONING_LEASE_SECONDS", 600)
+logger = logging.getLogger(__name__)
+
+# A worker's claim on an operation. It is short because a heartbeat renews it while the step runs: a live worker
+# keeps its step however long Partner Center takes, and a dead worker's step is taken over (read back first) soon
+# after the lease runs out, by the periodic sweep.
+LEASE_SECONDS: int = settings.PROVISIONING_LEASE_SECONDS
+# How often the heartbeat renews the lease; a few renewals fit in one lease, so one slow renewal loses nothing.
+HEARTBEAT_SECONDS: float = min(float(settings.PROVISIONING_LEASE_HEARTBEAT_SECONDS), LEASE_SECONDS / 3)
 
 
-
-def _claim(operation_id: int, worker: str) -> tuple[ProvisioningOperation, str] | None:
-    """Take the operation for this worker, or None if it is not runnable now (done, someone else's, or waiting for
-    the step before it)."""
+def _claim(operation_id: int, claim: str) -> tuple[ProvisioningOperation, str] | None:
+    """Take the operation under this claim token, or None if it is not runnable now (done, held under a live lease,
+    or waiting for the step before it)."""
     with transaction.atomic():
         op = (
             ProvisioningOperation.objects.select_for_update(of=("self",))
@@ -47,8 +56,8 @@ def _claim(operation_id: int, worker: str) -> tuple[ProvisioningOperation, str] 
             return None
         now = timezone.now()
         if op.status == OperationStatus.RUNNING:
-            if op.claimed_by != worker and op.claimed_until and op.claimed_until > now:
-                return None
+            if op.claimed_until and op.claimed_until > now:
+                return None  # someone holds it, and its heartbeat keeps the lease alive while it runs
         elif op.status not in CLAIMABLE_STATUSES:
             return None
         if op.depends_on is not None and op.depends_on.status != OperationStatus.SUCCEEDED:
@@ -58,7 +67,7 @@ def _claim(operation_id: int, worker: str) -> tuple[ProvisioningOperation, str] 
             # The worker that ran it died mid-call: whether Partner Center got the write is unknown.
             previous = OperationStatus.UNKNOWN
         set_status(op, OperationStatus.RUNNING)
-        op.claimed_by = worker
+        op.claimed_by = claim
         op.claimed_until = now + timedelta(seconds=LEASE_SECONDS)
         op.attempt_count += 1
         op.save(update_fields=["status", "claimed_by", "claimed_until", "attempt_count", "updated_at"])
@@ -76,7 +85,8 @@ def operation_execute(*, operation_id: int, worker: str = "") -> ProvisioningOpe
     is recorded and re-raised for the task to retry; a timeout on a write marks the step UNKNOWN (read back on the
     next run) and is re-raised too; any other error fails the step and its order with Partner Center's message.
     """
-    worker = worker or f"inline-{uuid.uuid4().hex[:12]}"
+    # The claim token: this worker, and this claim (a redelivered message of the same task is another claim).
+    worker = f"{(worker or 'inline')[:50]}/{uuid.uuid4().hex[:12]}"
     claimed = _claim(operation_id, worker)
     if claimed is None:
         return ProvisioningOperation.objects.get(pk=operation_id)
@@ -89,7 +99,8 @@ def operation_execute(*, operation_id: int, worker: str = "") -> ProvisioningOpe
     with recording_calls() as calls:
         try:
             client = get_client(op.instance)
-            outcome = handler(client, op)
+            with lease_heartbeat(operation_id=op.pk, claim=worker):
+                outcome = handler(client, op)
         except pc_errors.PartnerCenterError as exc:
             return record_error(op, worker, exc, started_at, started, calls, settling)
         except PermanentFailure as exc:
@@ -105,6 +116,48 @@ def operation_execute(*, operation_id: int, worker: str = "") -> ProvisioningOpe
             )
             return operation_fail(operation=op, message=exc.message, code=exc.code)
     return record_outcome(op, worker, outcome, started_at, started, calls)
+
+
+
+def lease_renew(*, operation_id: int, claim: str) -> bool:
+    """Extend a running step's lease, only under the claim that holds it: a conditional update on the operation id
+    and the claim token, so a stale worker can never extend a claim another worker has taken over. False: the claim
+    is no longer ours."""
+    renewed = ProvisioningOperation.objects.filter(
+        pk=operation_id, status=OperationStatus.RUNNING, claimed_by=claim
+    ).update(claimed_until=timezone.now() + timedelta(seconds=LEASE_SECONDS))
+    return renewed == 1
+
+
+
+@contextmanager
+def lease_heartbeat(*, operation_id: int, claim: str, every: float | None = None) -> Iterator[None]:
+    """Renew the lease every few seconds from a background thread while the body (the step's Partner Center call)
+    runs; stopped, and its database connection closed, when the body ends. A killed worker's heartbeat dies with it,
+    so its lease runs out within LEASE_SECONDS and the sweep hands the step on."""
+    interval = every if every is not None else HEARTBEAT_SECONDS
+    stopped = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stopped.wait(interval):
+                try:
+                    if not lease_renew(operation_id=operation_id, claim=claim):
+                        logger.warning("operation %s: lease no longer held by %s; heartbeat stops", operation_id, claim)
+                        return
+                except DatabaseError:
+                    # The next beat tries again; the lease has room for a few missed renewals.
+                    logger.exception("operation %s: could not renew the lease", operation_id)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    thread = threading.Thread(target=beat, name=f"lease-heartbeat-{operation_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopped.set()
+        thread.join()
 
 
 
