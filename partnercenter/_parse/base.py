@@ -162,6 +162,10 @@ def page(data: Any, item_parser: Callable[[Any], T], what: str) -> Page[T]:
     collection = root(data, what)
     raw_items = collection.raw("items")
     if raw_items is None:
+        # Only an explicitly empty collection reads as empty; anything else (an error body answered with 200, a
+        # single resource) is not a collection and must not pass for "no items".
+        if collection.int("totalCount") != 0:
+            raise ResponseValidationError(f"{what}: the response is not a collection (no 'items')")
         raw_items = []
     if not isinstance(raw_items, list):
         raise ResponseValidationError(f"{what} collection whose 'items' is not a list")

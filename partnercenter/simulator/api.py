@@ -80,6 +80,13 @@ def _api_rules() -> list[Rule]:
         r(_v1("/customers/<cid>/subscriptions/<sid>"), endpoint="subscription", methods=["GET", "PATCH"]),
         r(_v1("/customers/<cid>/subscriptions/<sid>/provisioningstatus"), endpoint="subscription_provisioning",
           methods=["GET"]),
+        r(_v1("/customers/<cid>/subscriptions/<sid>/transitioneligibilities"), endpoint="transition_eligibilities",
+          methods=["GET"]),
+        r(_v1("/customers/<cid>/subscriptions/<sid>/transitions"), endpoint="transitions", methods=["GET", "POST"]),
+        r(_v1("/customers/<cid>/subscriptions/<sid>/addons"), endpoint="addons", methods=["GET"]),
+        r(_v1("/productpromotions"), endpoint="promotions", methods=["GET"]),
+        r(_v1("/productpromotions/<promotion_id>"), endpoint="promotion", methods=["GET"]),
+        r(_v1("/customers/<cid>/promotioneligibilities"), endpoint="promotion_eligibilities", methods=["POST"]),
         r(_v1("/customers/<cid>/subscriptions/<sid>/azureentitlements"), endpoint="entitlements",
           methods=["GET"]),
         r(_v1("/customers/<cid>/subscriptions/<sid>/azureentitlements/<eid>"), endpoint="entitlement",
@@ -386,8 +393,11 @@ class PartnerCenterAPI:
     def api_subscriptions(self, request: Request, caller: Caller, body: Any, *, cid: str, **_: Any) -> Response:
         subs = self.backend.subscriptions.of_customer(caller, cid, order_id=request.args.get("order_id"),
                                               mpn_id=request.args.get("mpn_id"))
-        items = [render.render_subscription(s, self.backend.now) for s in subs]
+        items = [self._subscription_json(s) for s in subs]
         return json_response(200, render.collection(items, f"/customers/{cid}/subscriptions"))
+
+    def _subscription_json(self, sub: Any) -> dict[str, Any]:
+        return render.render_subscription(sub, self.backend.now, has_addons=self.backend.lifecycle.has_addons(sub))
 
     def api_subscription(self, request: Request, caller: Caller, body: CIDict | None, *, cid: str, sid: str,
                          **_: Any) -> Response:
@@ -401,7 +411,43 @@ class PartnerCenterAPI:
                 return response
         else:
             sub = self.backend.subscriptions.get(caller, cid, sid)
-        return json_response(200, render.render_subscription(sub, self.backend.now))
+        return json_response(200, self._subscription_json(sub))
+
+    # transitions, add-ons, promotions
+    def api_transition_eligibilities(self, request: Request, caller: Caller, body: Any, *, cid: str, sid: str,
+                                     **_: Any) -> Response:
+        items = self.backend.lifecycle.transition_eligibilities(caller, cid, sid, request.args.get("eligibilityType"))
+        return json_response(200, render.collection(items))
+
+    def api_transitions(self, request: Request, caller: Caller, body: CIDict | None, *, cid: str, sid: str,
+                        **_: Any) -> Response:
+        if request.method == "POST":
+            assert body is not None
+            return json_response(200, self.backend.lifecycle.create_transition(caller, cid, sid, body).render())
+        transitions = self.backend.lifecycle.list_transitions(caller, cid, sid)
+        return json_response(200, render.collection([t.render() for t in transitions]))
+
+    def api_addons(self, request: Request, caller: Caller, body: Any, *, cid: str, sid: str, **_: Any) -> Response:
+        subs = self.backend.lifecycle.addon_subscriptions(caller, cid, sid)
+        return json_response(200, render.collection([self._subscription_json(s) for s in subs]))
+
+    def api_promotions(self, request: Request, caller: Caller, body: Any, **_: Any) -> Response:
+        country = (request.args.get("country") or "").upper()
+        if not country:
+            raise PCError(400, 800002, description="Invalid request input: the country parameter is required")
+        return json_response(200, render.collection(self.backend.lifecycle.promotions(
+            country, request.args.get("segment"))))
+
+    def api_promotion(self, request: Request, caller: Caller, body: Any, *, promotion_id: str,
+                      **_: Any) -> Response:
+        country = (request.args.get("country") or "US").upper()
+        return json_response(200, self.backend.lifecycle.promotion(promotion_id, country))
+
+    def api_promotion_eligibilities(self, request: Request, caller: Caller, body: CIDict | None, *, cid: str,
+                                    **_: Any) -> Response:
+        assert body is not None
+        items = self.backend.lifecycle.promotion_eligibilities(caller, cid, body)
+        return json_response(200, render.collection(items))
 
     def api_subscription_provisioning(self, request: Request, caller: Caller, body: Any, *, cid: str, sid: str,
                                       **_: Any) -> Response:

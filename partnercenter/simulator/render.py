@@ -252,7 +252,7 @@ def render_order_provisioning(order: Order) -> dict[str, Any]:
 
 
 # -- subscriptions ---------------------------------------------------------------------------------
-def render_subscription(sub: Subscription, now: dt.datetime) -> dict[str, Any]:
+def render_subscription(sub: Subscription, now: dt.datetime, *, has_addons: bool = False) -> dict[str, Any]:
     """The subscription as Partner Center shows it at ``now`` (the refundable seats depend on the time)."""
     azure = sub.product_type == "Azure"
     batches = refundable(sub, now)
@@ -264,7 +264,7 @@ def render_subscription(sub: Subscription, now: dt.datetime) -> dict[str, Any]:
         "productType": {"id": sub.product_type, "displayName": sub.product_type},
         "quantity": sub.quantity,
         "unitType": sub.unit_type,
-        "hasPurchasableAddons": False,
+        "hasPurchasableAddons": has_addons,
         "creationDate": iso(sub.created),
         "effectiveStartDate": iso(sub.effective_start),
         "commitmentEndDate": f"{sub.commitment_end.isoformat()}T00:00:00Z" if sub.commitment_end else None,
@@ -296,6 +296,9 @@ def render_subscription(sub: Subscription, now: dt.datetime) -> dict[str, Any]:
     if sub.promotion_id:
         body["promotionId"] = sub.promotion_id
     links = _offer_links(sub.offer_id, sub.country)
+    if sub.parent_subscription_id:
+        body["parentSubscriptionId"] = sub.parent_subscription_id
+        links["parentSubscription"] = link(f"/customers/{sub.customer_id}/subscriptions/{sub.parent_subscription_id}")
     links["self"] = link(f"/customers/{sub.customer_id}/subscriptions/{sub.id}")
     body["links"] = links
     body["attributes"] = {"etag": subscription_etag(sub), "objectType": "Subscription"}

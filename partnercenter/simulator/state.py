@@ -339,6 +339,8 @@ class Subscription:
     publisher_name: str = "Microsoft Corporation"
     refund_batches: list[RefundBatch] = field(default_factory=list)
     scheduled_next_term_instructions: dict[str, Any] | None = None
+    parent_subscription_id: str | None = None
+    """An add-on's base subscription (bought co-terminous with it)."""
     suspension_reasons: list[str] = field(default_factory=list)
     entitlements: list[AzureEntitlement] = field(default_factory=list)
     status_changed: dt.datetime | None = None

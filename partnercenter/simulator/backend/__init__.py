@@ -19,6 +19,7 @@ from .carts import Carts
 from .catalog_queries import check_catalog_query
 from .core import BackendCore, Caller, Page, iso, iso_seconds, term_end
 from .customers import Customers
+from .lifecycle import Lifecycle
 from .orders import Orders
 from .relationships import Relationships
 from .subscriptions import Subscriptions
@@ -38,6 +39,7 @@ class Backend:
         self.subscriptions = Subscriptions(self.core, self.orders)
         self.carts = Carts(self.core, self.orders)
         self.audit = AuditRecords(self.core)
+        self.lifecycle = Lifecycle(self.core, self.orders, self.subscriptions)
         self.billing = Billing(self.core, self.subscriptions)
 
     @property

@@ -64,9 +64,25 @@ class Orders:
         for line in order.lines:
             offer = self.core.catalog.find(line.offer_id, line.country)
             sub = self.new_subscription(order, line, offer, order.created)
+            self._align_addon(partner, sub)
             partner.subscriptions[sub.id] = sub
             partner.customer_subscriptions.setdefault(order.customer_id, []).append(sub.id)
             self.charges.purchased(partner, order, line, sub)
+
+    def _align_addon(self, partner: PartnerAccount, sub: Subscription) -> None:
+        """A new-commerce add-on is co-terminous with its base: same end date, and it names its base."""
+        market = self.core.catalog.market(sub.country)
+        sku = market.skus.get((sub.product_id, sub.sku_id)) if market else None
+        if sku is None or not sku.is_addon or not sku.prerequisite_skus:
+            return
+        bases = [s for s in self.core.subs_of(partner, sub.customer_id)
+                 if s.status == "active" and f"{s.product_id}:{s.sku_id}" in sku.prerequisite_skus
+                 and s.commitment_end is not None]
+        if not bases:
+            return
+        base = max(bases, key=lambda s: (s.quantity, s.created))
+        sub.parent_subscription_id = base.id
+        sub.commitment_end = base.commitment_end
 
     def new_subscription(self, order: Order, line: OrderLine, offer: Offer | None,
                          created: dt.datetime) -> Subscription:

@@ -67,6 +67,8 @@ class Subscriptions:
                 sub.term_duration = (product.text("termDuration") or "").upper()
             if product.text("billingCycle"):
                 sub.billing_cycle = cycle(product.text("billingCycle"))
+            if product.text("productId") and product.text("skuId"):
+                self._renew_into(sub, product)
             sub.scheduled_next_term_instructions = None
             start = dt.datetime.combine(ended + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
             sub.effective_start = start
@@ -81,6 +83,18 @@ class Subscriptions:
         if sub.status == "disabled" and sub.status_changed and now > sub.status_changed + dt.timedelta(days=90):
             sub.status, sub.status_changed = "deleted", sub.status_changed + dt.timedelta(days=90)
             sub.version += 1
+
+    def _renew_into(self, sub: Subscription, product: CIDict) -> None:
+        """A SKU change scheduled for the next term takes effect at renewal."""
+        product_id, sku_id = (product.text("productId") or "").upper(), product.text("skuId") or ""
+        availability_id = (product.text("availabilityId") or "").upper()
+        for offer in self.core.catalog.offers(sub.country).values():
+            if offer.product_id == product_id and offer.sku_id == sku_id and (
+                    not availability_id or offer.availability_id == availability_id):
+                sub.product_id, sub.sku_id, sub.availability_id = offer.product_id, offer.sku_id, offer.availability_id
+                sub.offer_id, sub.offer_name = offer.catalog_item_id, offer.product_title
+                sub.min_quantity, sub.max_quantity = offer.min_quantity, offer.max_quantity
+                return
 
     def patch(self, caller: Caller, customer_id: str, subscription_id: str, body: CIDict,
               if_match: str | None) -> Subscription:
@@ -149,10 +163,14 @@ class Subscriptions:
                 changes["AutoRenewEnabled"] = auto_renew
             sub.auto_renew = auto_renew
             instructions = body.get("scheduledNextTermInstructions")
-            if isinstance(instructions, dict) and instructions:
+            if "Quantity" in changes or "Status" in changes:
+                # Microsoft deletes the scheduled next-term instruction on any mid-term change.
+                sub.scheduled_next_term_instructions = None
+            elif isinstance(instructions, dict) and instructions:
                 if not auto_renew:
                     raise PCError(400, 800002, description="Invalid request input: scheduledNextTermInstructions "
                                   "require autoRenewEnabled to be true")
+                self._check_next_term(sub, CIDict(instructions))
                 sub.scheduled_next_term_instructions = plain(instructions)
             else:
                 sub.scheduled_next_term_instructions = None
@@ -165,6 +183,38 @@ class Subscriptions:
         self.core.audit(caller, "update_subscription", "subscription", customer, {"Id": sub.id, **changes},
                         {"SubscriptionId": sub.id, **changes})
         return sub
+
+    def _check_next_term(self, sub: Subscription, instructions: CIDict) -> None:
+        """A scheduled next term names an offer that exists in the subscription's market: the same SKU (another
+        term, billing cycle or quantity) or one its SKU upgrades to, with a term that offer sells."""
+        product = instructions.obj("product")
+        product_id = (product.text("productId") or sub.product_id).upper()
+        sku_id = product.text("skuId") or sub.sku_id
+        availability_id = (product.text("availabilityId") or "").upper()
+        market = self.core.catalog.market(sub.country)
+        sku = market.skus.get((sub.product_id, sub.sku_id)) if market else None
+        target = None
+        for offer in self.core.catalog.offers(sub.country).values():
+            if offer.product_id == product_id and offer.sku_id == sku_id and (
+                    not availability_id or offer.availability_id == availability_id):
+                target = offer
+                break
+        if target is None:
+            raise PCError(400, 800002, description=f"Invalid request input: the next-term offer {product_id}:"
+                          f"{sku_id}:{availability_id} does not exist")
+        same_sku = (product_id, sku_id) == (sub.product_id, sub.sku_id)
+        if not same_sku and (sku is None or f"{product_id}:{sku_id}" not in sku.upgrade_targets):
+            raise PCError(400, 800002, description=f"Invalid request input: {product_id}:{sku_id} is not an "
+                          "eligible next-term target of this subscription")
+        duration = (product.text("termDuration") or sub.term_duration or "").upper()
+        billing = cycle(product.text("billingCycle") or sub.billing_cycle)
+        if target.term(duration, billing) is None:
+            raise PCError(400, 800002, description=f"Invalid request input: {duration}/{billing} is not sold for "
+                          "the next-term offer")
+        if instructions.get("quantity") is not None:
+            quantity = to_int(instructions.get("quantity"), "quantity")
+            if not target.min_quantity <= quantity <= target.max_quantity:
+                raise PCError(400, 2002)
 
     def _change_quantity(self, sub: Subscription, quantity: int) -> None:
         if sub.product_type == "Azure":
