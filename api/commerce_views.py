@@ -1,6 +1,8 @@
 """API writes that go through provisioning: place an order, change a subscription, record an MCA acceptance,
 and read the provisioning operation to poll."""
 
+from typing import TypedDict
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import RetrieveAPIView
@@ -109,9 +111,7 @@ class MCARecordRequestSerializer(MCARequestSerializer):
     customer_id = serializers.IntegerField(min_value=1)
 
 
-def _mca_input(request: Request, data: dict | None) -> MCAAcceptanceInput | None:
-    if not data:
-        return None
+def _mca_input(request: Request, data: dict) -> MCAAcceptanceInput:
     return MCAAcceptanceInput(
         **data,
         role=AcceptanceRole.RESELLER,
@@ -128,13 +128,13 @@ class OrderPlaceView(APIView):
         description="Place an order. Requires an `Idempotency-Key` header: the same key and body return the same "
         "order; the same key with another body is refused (422).",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         reseller = _reseller_of(request.user)
         data = OrderPlaceRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return run_idempotent(request, lambda key: self._place(request, reseller, data.validated_data, key))
 
-    def _place(self, request: Request, reseller, data: dict, key: str) -> Response:
+    def _place(self, request: AuthenticatedRequest, reseller, data: dict, key: str) -> Response:
         user = request.user
         marketplace = selectors.marketplace_for_user(user=user)
         lines = []
@@ -176,7 +176,7 @@ class OrderPlaceView(APIView):
             new_customer=new_customer,
             customer=customer,
             existing_tenant=ExistingTenantInput(data["existing_tenant"]) if data.get("existing_tenant") else None,
-            mca=_mca_input(request, data.get("mca")),
+            mca=_mca_input(request, data["mca"]) if data.get("mca") else None,
             submission_key=f"api:{reseller.pk}:{key}",
         )
         order = selectors.order_get_for_user(user=user, order_id=order.pk)
@@ -191,27 +191,38 @@ class AutoRenewRequestSerializer(serializers.Serializer):
     enabled = StrictBooleanField()
 
 
+class _Change(TypedDict, total=False):
+    """The keyword arguments of `provisioning.subscription_change_request` that one action sets."""
+
+    quantity: int | None
+    suspend: bool
+    auto_renew: bool | None
+    cancel: bool
+
+
 class SubscriptionActionView(APIView):
     """Each action creates one provisioning operation (202); the subscription changes once Partner Center confirms."""
 
     action_name = ""
     request_serializer: type[serializers.Serializer] | None = None
 
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         subscription = selectors.subscription_get_for_user(user=request.user, subscription_id=pk)
         values = {}
         if self.request_serializer is not None:
             data = self.request_serializer(data=request.data)
             data.is_valid(raise_exception=True)
             values = data.validated_data
-        change = {
+        changes: dict[str, _Change] = {
             "change-quantity": {"quantity": values.get("quantity")},
             "suspend": {"suspend": True},
             "reactivate": {"suspend": False},
             "auto-renew": {"auto_renew": values.get("enabled")},
             "cancel": {"cancel": True},
-        }[self.action_name]
-        operation = provisioning.subscription_change_request(actor=request.user, subscription=subscription, **change)
+        }
+        operation = provisioning.subscription_change_request(
+            actor=request.user, subscription=subscription, **changes[self.action_name]
+        )
         return Response(OperationSerializer(operation).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -219,7 +230,7 @@ def _action(name: str, serializer: type[serializers.Serializer] | None) -> type[
     @extend_schema(
         operation_id=f"subscriptions_{name.replace('-', '_')}", request=serializer, responses={202: OperationSerializer}
     )
-    def post(self: SubscriptionActionView, request: Request, pk: int) -> Response:
+    def post(self: SubscriptionActionView, request: AuthenticatedRequest, pk: int) -> Response:
         return SubscriptionActionView.post(self, request, pk)
 
     class_name = f"Subscription{name.title().replace('-', '')}View"
@@ -250,7 +261,7 @@ class MCAAcceptanceRecordView(APIView):
         request=MCARecordRequestSerializer,
         responses={201: MCAAcceptanceSerializer},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         _reseller_of(request.user)
         data = MCARecordRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)

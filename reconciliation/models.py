@@ -70,7 +70,9 @@ class ReconciliationRun(models.Model):
 
     @property
     def scope_label(self) -> str:
-        target = {RunScope.INSTANCE: self.instance, RunScope.RESELLER: self.reseller, RunScope.CUSTOMER: self.customer}
+        target: dict[str, models.Model | None] = {
+            RunScope.INSTANCE: self.instance, RunScope.RESELLER: self.reseller, RunScope.CUSTOMER: self.customer
+        }
         return str(target.get(self.scope) or "")
 
     @property

@@ -180,7 +180,7 @@ def _maybe_lock(*, scope: str, username: str, ip_address: str | None, settled_on
     still being checked (after a failure: the others may yet succeed); before a check, both count."""
     now = timezone.now()
     if scope == LoginLockout.Scope.ACCOUNT:
-        target = {"username": username}
+        target: dict[str, str | None] = {"username": username}
         limit = settings.LOGIN_LOCKOUT_MAX_FAILURES_PER_ACCOUNT
     else:
         target = {"ip_address": ip_address}

@@ -25,7 +25,7 @@ from partnercenter.types import Subscription as PCSubscription
 
 _FIELDS = ["quantity", "status", "auto_renew", "commitment_end_date", "cancellation_allowed_until"]
 # The licence-ledger event a confirmed status change is (expiry and disabling bill nothing and are not events).
-_LEDGER_STATUS_EVENT = {
+_LEDGER_STATUS_EVENT: dict[tuple[str, str], LedgerEventKind] = {
     (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED): LedgerEventKind.SUSPEND,
     (SubscriptionStatus.SUSPENDED, SubscriptionStatus.ACTIVE): LedgerEventKind.REACTIVATE,
     (SubscriptionStatus.ACTIVE, SubscriptionStatus.DELETED): LedgerEventKind.CANCEL,

@@ -91,7 +91,7 @@ def _customer_check(check: ReconciliationCustomerCheck) -> CheckOutcome:
 def _check_finish(
     check: ReconciliationCustomerCheck,
     *,
-    status: str,
+    status: CustomerCheckStatus,
     findings: int = 0,
     pending: int = 0,
     pc_calls: int = 0,

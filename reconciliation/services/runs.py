@@ -72,7 +72,9 @@ def reconciliation_run_start(
     """Create a run over one instance, reseller or customer and enqueue its sweep after commit.
 
     Raises ApplicationError when the scope target is missing or a run over the same target is still active."""
-    targets = {RunScope.INSTANCE: instance, RunScope.RESELLER: reseller, RunScope.CUSTOMER: customer}
+    targets: dict[str, PartnerCenterInstance | Reseller | Customer | None] = {
+        RunScope.INSTANCE: instance, RunScope.RESELLER: reseller, RunScope.CUSTOMER: customer
+    }
     if scope not in targets:
         raise ApplicationError(f"Unknown reconciliation scope {scope!r}.", code="invalid_scope")
     if targets[scope] is None:

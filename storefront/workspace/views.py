@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -21,6 +21,7 @@ from billing import selectors_doors as billing_selectors
 from bss import selectors as bss_selectors
 from bss.choices import UserRole
 from bss.exceptions import ApplicationError
+from bss.http import AuthenticatedHttpRequest
 from bss.models import Subscription
 from provisioning.models import ProvisioningOperation
 from storefront import confirmations
@@ -36,7 +37,7 @@ from storefront.workspace.forms import (
 )
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+def _page(request: AuthenticatedHttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     context.setdefault("cart_count", storefront_selectors.cart_line_count(user=request.user))
     context.setdefault("is_reseller_side", request.user.role != UserRole.CUSTOMER)
     context.setdefault("now_dt", timezone.now())
@@ -45,7 +46,7 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
 
 @storefront_user_required
 @require_GET
-def workspace_list(request: HttpRequest) -> HttpResponse:
+def workspace_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Resellers (and staff): every customer's workspace, searchable and filterable. A customer goes to its own."""
     if request.user.role == UserRole.CUSTOMER:
         return redirect("workspace:panel", customer_id=request.user.customer_id)
@@ -64,7 +65,7 @@ def workspace_list(request: HttpRequest) -> HttpResponse:
 
 @storefront_user_required
 @require_GET
-def workspace_panel(request: HttpRequest, customer_id: int) -> HttpResponse:
+def workspace_panel(request: AuthenticatedHttpRequest, customer_id: int) -> HttpResponse:
     panel = selectors.workspace_panel_for_user(user=request.user, customer_id=customer_id)
     return _page(
         request,
@@ -75,7 +76,7 @@ def workspace_panel(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @storefront_user_required
 @require_GET
-def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpResponse:
+def subscription_detail(request: AuthenticatedHttpRequest, subscription_id: int) -> HttpResponse:
     detail = selectors.subscription_detail_for_user(user=request.user, subscription_id=subscription_id)
     sub = detail.subscription
     context = {
@@ -91,10 +92,10 @@ def subscription_detail(request: HttpRequest, subscription_id: int) -> HttpRespo
 
 # --- actions ----------------------------------------------------------------------------------------------------
 
-Action = Callable[[HttpRequest, Subscription], ProvisioningOperation | None]
+Action = Callable[[AuthenticatedHttpRequest, Subscription], ProvisioningOperation | None]
 
 
-def _quantity(request: HttpRequest, sub: Subscription) -> ProvisioningOperation | None:
+def _quantity(request: AuthenticatedHttpRequest, sub: Subscription) -> ProvisioningOperation | None:
     form = QuantityForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Enter the new quantity (a whole number of at least 1).")
@@ -104,7 +105,7 @@ def _quantity(request: HttpRequest, sub: Subscription) -> ProvisioningOperation 
     )
 
 
-def _extra_licences(request: HttpRequest, sub: Subscription) -> ProvisioningOperation | None:
+def _extra_licences(request: AuthenticatedHttpRequest, sub: Subscription) -> ProvisioningOperation | None:
     form = ExtraLicencesForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Enter how many licences to add (a whole number of at least 1).")
@@ -114,7 +115,7 @@ def _extra_licences(request: HttpRequest, sub: Subscription) -> ProvisioningOper
     )
 
 
-def _auto_renew(request: HttpRequest, sub: Subscription) -> ProvisioningOperation | None:
+def _auto_renew(request: AuthenticatedHttpRequest, sub: Subscription) -> ProvisioningOperation | None:
     form = AutoRenewForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose whether auto-renew should be on or off.")
@@ -136,7 +137,7 @@ ACTIONS: dict[str, tuple[Action, str]] = {
 
 @storefront_user_required
 @require_POST
-def subscription_action(request: HttpRequest, subscription_id: int, action: str) -> HttpResponse:
+def subscription_action(request: AuthenticatedHttpRequest, subscription_id: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404("Not found")
     sub = bss_selectors.subscription_get_for_user(user=request.user, subscription_id=subscription_id)
@@ -171,7 +172,7 @@ def subscription_action(request: HttpRequest, subscription_id: int, action: str)
 
 @storefront_user_required
 @require_GET
-def renewal_list(request: HttpRequest) -> HttpResponse:
+def renewal_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = RenewalFilterForm(request.GET or None)
     days = form.cleaned_data.get("days") if form.is_valid() else None
     rows = selectors.renewal_list_for_user(user=request.user, days=days)

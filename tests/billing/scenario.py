@@ -51,9 +51,13 @@ def buy(
     return sub
 
 
-def change_seats(sub: Subscription, when: dt.datetime, quantity: int, **prices: Decimal) -> LicenseLedgerEntry:
+def change_seats(
+    sub: Subscription, when: dt.datetime, quantity: int, *,
+    unit_price: Decimal | None = None, unit_cost: Decimal | None = None,
+) -> LicenseLedgerEntry:
     entry = ledger_record(subscription=sub, kind=LedgerEventKind.SEAT_CHANGE, quantity_before=sub.quantity,
-                          quantity_after=quantity, reason="change", effective_at=when, **prices)
+                          quantity_after=quantity, reason="change", effective_at=when,
+                          unit_price=unit_price, unit_cost=unit_cost)
     sub.quantity = quantity
     sub.save(update_fields=["quantity"])
     return entry

@@ -52,6 +52,7 @@ def test_a_seat_change_keeps_the_price_locked_for_the_term(provider):
 
 def test_suspension_reactivation_and_cancellation_confirmed_by_partner_center_are_events(provider):
     sub = buy(direct_customer(provider), at(2025, 6, 18), 10, price="10.08")
+    assert sub.pc_subscription_id is not None  # the factory gives every subscription its Partner Center id
 
     for status in ("suspended", "active", "deleted"):
         subscription_apply_status(subscription=sub, pc=PCSubscription(id=sub.pc_subscription_id, status=status),

@@ -30,6 +30,7 @@ def test_cancel_through_the_workspace_turns_auto_renew_off_and_reconciliation_ag
                      {"confirm": "yes"})
 
     basic.refresh_from_db()
+    assert basic.pc_subscription_id is not None  # recorded from Partner Center: it keeps its id
     pc_side = sim_subscription(pc_sim, world.tenant, basic.pc_subscription_id)
     assert (pc_side.status, pc_side.auto_renew_enabled) == ("deleted", False)
     assert (basic.status, basic.auto_renew) == ("deleted", False)

@@ -75,7 +75,7 @@ class Doors:
 
     def via_api(self, sub, action: str, **data: Any) -> Outcome:
         path, body = _API[action]
-        if action == "extra_licences":
+        if body is None:  # extra_licences: the API sets the new quantity
             sub.refresh_from_db()
             payload = {"quantity": sub.quantity + int(data["additional"])}
         else:

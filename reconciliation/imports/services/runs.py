@@ -163,7 +163,9 @@ def import_run_fail(*, run_id: int, message: str) -> None:
     """Stop a run that is previewing or importing, keeping what is done (also called on unexpected errors)."""
     with transaction.atomic():
         run = run_lock(run_id)
-        target = {RunStatus.PREVIEWING: RunStatus.PREVIEW_FAILED, RunStatus.IMPORTING: RunStatus.IMPORT_FAILED}
+        target: dict[str, str] = {
+            RunStatus.PREVIEWING: RunStatus.PREVIEW_FAILED, RunStatus.IMPORTING: RunStatus.IMPORT_FAILED
+        }
         if run.status not in target:
             return
         before = run.status

@@ -90,7 +90,7 @@ class Command(BaseCommand):
 
 
 def encrypted_columns() -> list[tuple[type[models.Model], EncryptedTextField]]:
-    columns = []
+    columns: list[tuple[type[models.Model], EncryptedTextField]] = []
     for model in apps.get_models():
         if model._meta.proxy or not model._meta.managed:
             continue
