@@ -137,8 +137,9 @@ class MatchRun(TimestampedModel):
 
 
 class ChargeMatch(models.Model):
-    """The outcome for one Microsoft line (matched, variance, leakage, unknown subscription) or one of our invoice
-    lines Microsoft did not charge. `key` identifies it across runs (`ms:<fingerprint>`, `ours:<line id>`): a
+    """The outcome for one Microsoft line (matched, variance, leakage, unknown subscription) or one of our invoice or
+    credit-note lines Microsoft did not charge. `key` identifies it across runs (`ms:<fingerprint>:<n>`,
+    `ours:<invoice line id>`, `ours:c<credit-note line id>`): a
     re-run replaces open rows and leaves accepted or billed ones alone, so what was settled stays settled."""
 
     instance = models.ForeignKey("bss.PartnerCenterInstance", on_delete=models.PROTECT, related_name="+")
@@ -153,6 +154,10 @@ class ChargeMatch(models.Model):
     )
     invoice_line = models.ForeignKey(
         "billing.InvoiceLine", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    credit_note_line = models.ForeignKey(
+        "billing.CreditNoteLine", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Our credit-note line, for a refund credited on an earlier invoice",
     )
     subscription = models.ForeignKey("bss.Subscription", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")

@@ -180,3 +180,37 @@ def test_a_charge_invoiced_in_another_currency_is_a_variance_caused_by_the_excha
 
     [variance] = _open(books, period)
     assert (variance.outcome, variance.cause) == (Outcome.VARIANCE, Cause.FX)
+
+
+def test_a_refund_we_credited_on_a_credit_note_matches_microsofts_refund(sim, books):
+    import uuid
+
+    from bss.partner_center import get_client
+    from reconciliation.money.services.imports import unbilled_request
+    from tests.factories.billing import CreditNoteFactory, CreditNoteLineFactory
+    from tests.money.conftest import import_until_done
+
+    estate = books.estate
+    sub = estate.pc["business_basic_new"]
+    get_client(estate.instance).subscriptions.cancel(
+        customer_id=estate.tenant.pc_customer_id, subscription_id=sub.id, request_id=str(uuid.uuid4()))
+    open_lines = [line for line in sim.control.billing_lines() if not line["invoiceNumber"]]
+    [charge] = [line for line in open_lines if line["chargeType"] == "new"]
+    [refund] = [line for line in open_lines if line["chargeType"] == "cancelImmediate"]
+    books.bill(charge)
+    refunded = books.bill(refund)  # the shape of our refund row, moved onto a credit note below
+    assert refunded is not None
+    note = CreditNoteFactory(invoice=books.invoice("202611"), issuer=books.issuer, customer=books.customer,
+                             currency="USD", year=2026, month=11)
+    credit = CreditNoteLineFactory(
+        credit_note=note, subscription=refunded.subscription, charge_type="cancelImmediate",
+        quantity=refunded.quantity, amount=abs(refunded.amount), cost_amount=abs(refunded.cost_amount),
+        unit_cost=refunded.unit_cost, charge_start=refunded.charge_start, charge_end=refunded.charge_end,
+        order_at=refunded.order_at, effective_unit_price=abs(refunded.effective_unit_price))
+    refunded.delete()
+    unbilled = import_until_done(unbilled_request(instance=estate.instance, currency="USD"))
+
+    run = match_run(instance=estate.instance, year=unbilled.year, month=unbilled.month)
+
+    assert run.counts["findings"] == 0, list(findings(estate.instance, unbilled.year, unbilled.month))
+    assert ChargeMatch.objects.get(credit_note_line=credit).outcome == Outcome.MATCHED

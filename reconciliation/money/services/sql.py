@@ -15,6 +15,10 @@ expect Microsoft to charge us for the line)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.db import connection
+
 SCOPE_CTE = """
 ms AS (
   SELECT l.id, l.fingerprint, l.subscription_id AS sub_id, l.charge_type, l.charge_start, l.charge_end,
@@ -32,7 +36,7 @@ ms AS (
         AND b.generation > 0))
 ),
 ours AS (
-  SELECT o.id, o.subscription_id AS sub_id, o.charge_type, o.charge_start, o.charge_end, o.reference_id,
+  SELECT 'i' AS src, o.id, o.subscription_id AS sub_id, o.charge_type, o.charge_start, o.charge_end, o.reference_id,
          COALESCE(o.cost_amount, o.amount) AS cost, o.unit_cost, o.quantity, v.currency, s.customer_id,
          s.pc_subscription_id, t.pc_customer_id,
          CASE WHEN o.amount < 0 THEN -1 ELSE 1 END AS sgn
@@ -46,6 +50,17 @@ ours AS (
     AND NOT EXISTS (SELECT 1 FROM money_chargematch bl WHERE bl.billed_line_id = o.id)
     AND NOT EXISTS (SELECT 1 FROM money_chargematch tm WHERE tm.invoice_line_id = o.id AND tm.cause = 'timing'
                     AND (tm.year <> v.year OR tm.month <> v.month))
+  UNION ALL
+  SELECT 'c', o.id, o.subscription_id, o.charge_type, o.charge_start, o.charge_end, o.reference_id,
+         -ABS(COALESCE(o.cost_amount, o.amount)), o.unit_cost, o.quantity, v.currency, s.customer_id,
+         s.pc_subscription_id, t.pc_customer_id, -1
+  FROM billing_creditnoteline o
+  JOIN billing_creditnote v ON v.id = o.credit_note_id
+  JOIN billing_issuer iss ON iss.id = v.issuer_id
+  JOIN bss_reseller r ON r.id = iss.reseller_id
+  JOIN bss_subscription s ON s.id = o.subscription_id
+  JOIN bss_microsofttenant t ON t.id = s.tenant_id
+  WHERE t.instance_id = %s AND o.order_at >= %s AND o.order_at < %s AND r.kind <> 'tenant'
 ),
 ma AS (
   SELECT ms.*, ROW_NUMBER() OVER (
@@ -58,7 +73,7 @@ oa AS (
   FROM ours WHERE reference_id <> ''
 ),
 pa AS (
-  SELECT ma.id AS ms_id, oa.id AS our_id FROM ma JOIN oa
+  SELECT ma.id AS ms_id, oa.src AS our_src, oa.id AS our_id FROM ma JOIN oa
     ON oa.sub_id = ma.sub_id AND oa.charge_type = ma.charge_type AND oa.charge_start = ma.charge_start
    AND oa.charge_end = ma.charge_end AND oa.sgn = ma.sgn AND LOWER(oa.reference_id) = ma.reference_id
    AND oa.rk = ma.rk
@@ -71,12 +86,12 @@ mb AS (
 ob AS (
   SELECT ours.*, ROW_NUMBER() OVER (
     PARTITION BY sub_id, charge_type, charge_start, charge_end, sgn ORDER BY LOWER(reference_id), id) AS rk
-  FROM ours WHERE id NOT IN (SELECT our_id FROM pa)
+  FROM ours WHERE NOT EXISTS (SELECT 1 FROM pa WHERE pa.our_src = ours.src AND pa.our_id = ours.id)
 ),
 pairs AS (
-  SELECT ms_id, our_id FROM pa
+  SELECT ms_id, our_src, our_id FROM pa
   UNION ALL
-  SELECT mb.id, ob.id FROM mb JOIN ob
+  SELECT mb.id, ob.src, ob.id FROM mb JOIN ob
     ON ob.sub_id = mb.sub_id AND ob.charge_type = mb.charge_type AND ob.charge_start = mb.charge_start
    AND ob.charge_end = mb.charge_end AND ob.sgn = mb.sgn AND ob.rk = mb.rk
 )
@@ -84,7 +99,8 @@ pairs AS (
 
 #: Columns every INSERT below fills, in order.
 INSERT_COLUMNS = (
-    "instance_id, year, month, key, run_id, outcome, cause, microsoft_line_id, invoice_line_id, subscription_id, "
+    "instance_id, year, month, key, run_id, outcome, cause, microsoft_line_id, invoice_line_id, credit_note_line_id, "
+    "subscription_id, "
     "customer_id, pc_subscription_id, customer_tenant_id, charge_type, charge_start, charge_end, quantity, "
     "microsoft_amount, our_amount, difference, currency, resolution, reason"
 )
@@ -113,7 +129,7 @@ SELECT %s, %s, %s, ms.mkey, %s,
     WHEN ABS({_DIFF}) <= 0.01 * ABS(COALESCE(ms.quantity, 1)) THEN 'rounding'
     ELSE 'other'
   END,
-  ms.id, p.our_id, ms.sub_id,
+  ms.id, CASE WHEN p.our_src = 'i' THEN p.our_id END, CASE WHEN p.our_src = 'c' THEN p.our_id END, ms.sub_id,
   COALESCE(o.customer_id,
     (SELECT s2.customer_id FROM bss_subscription s2 WHERE s2.id = ms.sub_id),
     (SELECT MIN(t2.customer_id) FROM bss_microsofttenant t2
@@ -122,7 +138,7 @@ SELECT %s, %s, %s, ms.mkey, %s,
   ms.subtotal, o.cost, {_DIFF}, ms.currency, 'open', ''
 FROM ms
 LEFT JOIN pairs p ON p.ms_id = ms.id
-LEFT JOIN ours o ON o.id = p.our_id
+LEFT JOIN ours o ON o.src = p.our_src AND o.id = p.our_id
 WHERE NOT EXISTS (SELECT 1 FROM money_chargematch c WHERE c.instance_id = %s AND c.key = ms.mkey)
 """  # noqa: S608 - built from this module's constants; values are parameters
 
@@ -130,24 +146,35 @@ WHERE NOT EXISTS (SELECT 1 FROM money_chargematch c WHERE c.instance_id = %s AND
 OUR_SIDE = f"""
 INSERT INTO money_chargematch ({INSERT_COLUMNS})
 WITH {SCOPE_CTE}
-SELECT %s, %s, %s, 'ours:' || CAST(o.id AS VARCHAR(20)), %s,
+SELECT %s, %s, %s, 'ours:' || CASE WHEN o.src = 'c' THEN 'c' ELSE '' END || CAST(o.id AS VARCHAR(20)), %s,
   CASE WHEN COALESCE(o.cost, 0) = 0 THEN 'matched' ELSE 'not_charged' END, '',
-  NULL, o.id, o.sub_id, o.customer_id, COALESCE(o.pc_subscription_id, ''), COALESCE(o.pc_customer_id, ''),
-  o.charge_type, o.charge_start, o.charge_end, o.quantity, NULL, o.cost, ROUND(-COALESCE(o.cost, 0), 2), o.currency,
-  'open', ''
+  NULL, CASE WHEN o.src = 'i' THEN o.id END, CASE WHEN o.src = 'c' THEN o.id END, o.sub_id, o.customer_id,
+  COALESCE(o.pc_subscription_id, ''), COALESCE(o.pc_customer_id, ''), o.charge_type, o.charge_start, o.charge_end,
+  o.quantity, NULL, o.cost, ROUND(-COALESCE(o.cost, 0), 2), o.currency, 'open', ''
 FROM ours o
-WHERE o.id NOT IN (SELECT our_id FROM pairs)
-  AND NOT EXISTS (SELECT 1 FROM money_chargematch c
-                  WHERE c.instance_id = %s AND c.key = 'ours:' || CAST(o.id AS VARCHAR(20)))
+WHERE NOT EXISTS (SELECT 1 FROM pairs p WHERE p.our_src = o.src AND p.our_id = o.id)
+  AND NOT EXISTS (SELECT 1 FROM money_chargematch c WHERE c.instance_id = %s
+                  AND c.key = 'ours:' || CASE WHEN o.src = 'c' THEN 'c' ELSE '' END || CAST(o.id AS VARCHAR(20)))
 """  # noqa: S608 - built from this module's constants; values are parameters
 
 
-def microsoft_side_params(instance_id: int, year: int, month: int, run_id: int, tolerance: str) -> list[int | str]:
-    scope: list[int | str] = [instance_id, year, month, instance_id, year, month]
+Params = list[int | str | dt.datetime | None]
+
+
+def _scope(instance_id: int, year: int, month: int) -> Params:
+    """The CTE's parameters; credit-note lines count in the month of their refund (`order_at`)."""
+    start = dt.datetime(year, month, 1, tzinfo=dt.UTC)
+    end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)
+    adapt = connection.ops.adapt_datetimefield_value
+    return [instance_id, year, month, instance_id, year, month, instance_id, adapt(start), adapt(end)]
+
+
+def microsoft_side_params(instance_id: int, year: int, month: int, run_id: int, tolerance: str) -> Params:
+    scope = _scope(instance_id, year, month)
     # The tolerance appears three times in the outcome and cause CASEs, in this order.
     return [*scope, instance_id, year, month, run_id, tolerance, tolerance, instance_id, instance_id]
 
 
-def our_side_params(instance_id: int, year: int, month: int, run_id: int) -> list[int | str]:
-    scope: list[int | str] = [instance_id, year, month, instance_id, year, month]
+def our_side_params(instance_id: int, year: int, month: int, run_id: int) -> Params:
+    scope = _scope(instance_id, year, month)
     return [*scope, instance_id, year, month, run_id, instance_id]
