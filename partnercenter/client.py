@@ -26,7 +26,9 @@ from .resources import (
     ReconciliationResource,
     SubscriptionsResource,
 )
+from .resources.audit import AuditRecordsResource
 from .resources.gdap import GdapResource
+from .resources.promotions import PromotionsResource
 
 __all__ = ["ConnectionCheck", "PartnerCenterClient"]
 
@@ -100,6 +102,8 @@ class PartnerCenterClient:
         self.orders = OrdersResource(self._transport)
         self.subscriptions = SubscriptionsResource(self._transport, sleep=sleep)
         self.invoices = InvoicesResource(self._transport)
+        self.promotions = PromotionsResource(self._transport)
+        self.audit_records = AuditRecordsResource(self._transport)
         self._graph_transport: Transport | None = None
         reason = "no Microsoft Graph credentials were configured"
         if graph_api_url and graph_token_provider is not None:

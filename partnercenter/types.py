@@ -45,6 +45,7 @@ __all__ = [
     "RefundableQuantity",
     "RefundableQuantityDetail",
     "RelationshipRequest",
+    "ScheduledNextTermInstructions",
     "Sku",
     "Subscription",
     "SubscriptionProvisioningStatus",
@@ -461,6 +462,38 @@ class Subscription:
     publisher_name: str | None = None
     suspension_reasons: tuple[str, ...] = ()
     etag: str | None = None
+    scheduled_next_term_instructions: ScheduledNextTermInstructions | None = None
+    has_purchasable_addons: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledNextTermInstructions:
+    """What the subscription becomes at renewal (``None`` on the subscription when nothing is scheduled)."""
+
+    product_id: str | None = None
+    sku_id: str | None = None
+    availability_id: str | None = None
+    billing_cycle: str | None = None
+    term_duration: str | None = None
+    quantity: int | None = None
+    custom_term_end_date: datetime | None = None
+
+    @property
+    def catalog_item_id(self) -> str | None:
+        if self.product_id and self.sku_id and self.availability_id:
+            return f"{self.product_id}:{self.sku_id}:{self.availability_id}"
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        product = {k: v for k, v in (("productId", self.product_id), ("skuId", self.sku_id),
+                                     ("availabilityId", self.availability_id), ("billingCycle", self.billing_cycle),
+                                     ("termDuration", self.term_duration)) if v is not None}
+        body: dict[str, Any] = {"product": product}
+        if self.quantity is not None:
+            body["quantity"] = self.quantity
+        if self.custom_term_end_date is not None:
+            body["customTermEndDate"] = self.custom_term_end_date.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return body
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,12 +23,21 @@ from .customers import (
     indirect_reseller,
     relationship_request,
 )
+from .lifecycle import (
+    audit_record,
+    mpa_status,
+    product_promotion,
+    promotion_eligibility_item,
+    transition,
+    transition_eligibility,
+)
 from .subscriptions import azure_entitlement, subscription, subscription_provisioning_status
 
 __all__ = [
     "address",
     "agreement",
     "agreement_metadata",
+    "audit_record",
     "availability",
     "azure_entitlement",
     "cart",
@@ -42,6 +51,7 @@ __all__ = [
     "invoice",
     "invoice_summary",
     "link",
+    "mpa_status",
     "normalize_csv_header",
     "order",
     "order_provisioning_status",
@@ -50,6 +60,8 @@ __all__ = [
     "parse_us_datetime",
     "price_sheet_row",
     "product",
+    "product_promotion",
+    "promotion_eligibility_item",
     "recon_line_item",
     "relationship_request",
     "sku",
@@ -57,4 +69,6 @@ __all__ = [
     "subscription_provisioning_status",
     "to_decimal",
     "to_int",
+    "transition",
+    "transition_eligibility",
 ]

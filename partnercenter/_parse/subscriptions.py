@@ -9,6 +9,7 @@ from ..types import (
     AzureEntitlement,
     RefundableQuantity,
     RefundableQuantityDetail,
+    ScheduledNextTermInstructions,
     Subscription,
     SubscriptionProvisioningStatus,
 )
@@ -84,6 +85,23 @@ def subscription(data: Any) -> Subscription:
         publisher_name=o.str("publisherName"),
         suspension_reasons=o.strs("suspensionReasons"),
         etag=etag(o),
+        scheduled_next_term_instructions=_next_term(o.obj("scheduledNextTermInstructions")),
+        has_purchasable_addons=o.bool("hasPurchasableAddons"),
+    )
+
+
+def _next_term(o: JsonObject | None) -> ScheduledNextTermInstructions | None:
+    if o is None:
+        return None
+    product = o.obj("product")
+    return ScheduledNextTermInstructions(
+        product_id=product.str("productId") if product else None,
+        sku_id=product.str("skuId") if product else None,
+        availability_id=product.str("availabilityId") if product else None,
+        billing_cycle=product.str("billingCycle") if product else None,
+        term_duration=product.str("termDuration") if product else None,
+        quantity=o.int("quantity"),
+        custom_term_end_date=o.datetime("customTermEndDate"),
     )
 
 

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from .. import _parse
 from .._transport import Transport
+from ..lifecycle_types import MpaStatus
 from ..pagination import iter_items, iter_pages
 from ..types import Address, CompanyProfile, Customer, IndirectReseller, Page, RelationshipRequest
 from ._common import address_json, customer_filter
@@ -132,6 +133,26 @@ class CustomersResource:
             auth="user",
         )
         return list(iter_items(pages))
+
+    def list_relationships(self, *, customer_id: str) -> builtins.list[IndirectReseller]:
+        """The indirect resellers a customer has a relationship with (App+User)."""
+        pages = iter_pages(
+            self._t,
+            f"/v1/customers/{quote(customer_id)}/relationships",
+            params=None,
+            parser=_parse.indirect_reseller,
+            what="customer relationships",
+            auth="user",
+        )
+        return list(iter_items(pages))
+
+    def get_reseller_mpa_status(self, *, mpn_id: str) -> MpaStatus:
+        """Whether an indirect reseller accepted the Microsoft Partner Agreement (App+User). Partner Center
+        answers 403 / 900123 (PermissionDeniedError) when it has not."""
+        data = self._t.request_json(
+            "GET", "/v1/compliance/csp/agreementstatus", params={"mpnId": mpn_id}, auth="user"
+        )
+        return _parse.mpa_status(data)
 
     def delete_sandbox_customer(self, *, customer_id: str) -> None:
         """Integration sandbox only: ``DELETE /v1/customers/{id}`` (204)."""

@@ -9,8 +9,9 @@ from urllib.parse import quote, urlsplit
 from .. import _parse
 from .._transport import Transport
 from ..errors import ResponseValidationError
+from ..lifecycle_types import Transition, TransitionEligibility
 from ..pagination import iter_items, iter_pages
-from ..types import AzureEntitlement, Subscription, SubscriptionProvisioningStatus
+from ..types import AzureEntitlement, ScheduledNextTermInstructions, Subscription, SubscriptionProvisioningStatus
 
 
 class SubscriptionsResource:
@@ -70,7 +71,98 @@ class SubscriptionsResource:
         )
         return list(iter_items(pages))
 
+    def list_addons(self, *, customer_id: str, subscription_id: str) -> builtins.list[Subscription]:
+        """The add-on subscriptions bought for a base subscription."""
+        pages = iter_pages(
+            self._t,
+            f"{self._path(customer_id, subscription_id)}/addons",
+            params=None,
+            parser=_parse.subscription,
+            what="add-ons",
+        )
+        return list(iter_items(pages))
+
+    # --- transitions (upgrades) ------------------------------------------------------------------------
+
+    def list_transition_eligibilities(
+        self, *, customer_id: str, subscription_id: str, eligibility_type: str = "immediate"
+    ) -> builtins.list[TransitionEligibility]:
+        """Where the subscription can move: ``immediate`` (a transition now) or ``scheduled`` (at renewal)."""
+        pages = iter_pages(
+            self._t,
+            f"{self._path(customer_id, subscription_id)}/transitionEligibilities",
+            params={"eligibilityType": eligibility_type},
+            parser=_parse.transition_eligibility,
+            what="transition eligibilities",
+        )
+        return list(iter_items(pages))
+
+    def create_transition(
+        self,
+        *,
+        customer_id: str,
+        subscription_id: str,
+        to_catalog_item_id: str,
+        quantity: int,
+        request_id: str,
+        to_subscription_id: str | None = None,
+        transition_type: str = "transition_only",
+        term_duration: str | None = None,
+        billing_cycle: str | None = None,
+    ) -> Transition:
+        """Move ``quantity`` seats (all = full, fewer = partial) to the target SKU, into a new co-terminous
+        subscription or ``to_subscription_id``. Upgrades cannot be undone; poll :meth:`list_transitions`."""
+        body: dict[str, Any] = {
+            "fromSubscriptionId": subscription_id,
+            "toCatalogItemId": to_catalog_item_id,
+            "quantity": quantity,
+            "transitionType": transition_type,
+        }
+        for key, value in (("toSubscriptionId", to_subscription_id), ("termDuration", term_duration),
+                           ("billingCycle", billing_cycle)):
+            if value is not None:
+                body[key] = value
+        data = self._t.request_json(
+            "POST",
+            f"{self._path(customer_id, subscription_id)}/transitions",
+            json_body=body,
+            request_id=request_id,
+            expected=(200, 201),
+            operation="create transition",
+        )
+        return _parse.transition(data)
+
+    def list_transitions(self, *, customer_id: str, subscription_id: str) -> builtins.list[Transition]:
+        pages = iter_pages(
+            self._t,
+            f"{self._path(customer_id, subscription_id)}/transitions",
+            params=None,
+            parser=_parse.transition,
+            what="transitions",
+        )
+        return list(iter_items(pages))
+
     # --- changes -----------------------------------------------------------------------------------------
+
+    def schedule_next_term(
+        self,
+        *,
+        customer_id: str,
+        subscription_id: str,
+        instructions: ScheduledNextTermInstructions | None,
+        request_id: str,
+    ) -> Subscription:
+        """Set what the subscription becomes at renewal (another quantity, term, billing cycle or an upgrade
+        SKU; auto-renew is switched on, as Partner Center requires), or clear it with ``None``."""
+        changes: dict[str, Any] = {
+            "scheduledNextTermInstructions": instructions.to_json() if instructions is not None else None
+        }
+        if instructions is not None:
+            changes["autoRenewEnabled"] = True
+        return self.update(
+            customer_id=customer_id, subscription_id=subscription_id, changes=changes, request_id=request_id
+        )
+
 
     def set_quantity(self, *, customer_id: str, subscription_id: str, quantity: int, request_id: str) -> Subscription:
         """Seats up, or down (new commerce: only seats bought in the last 7 days, see ``refundable_quantity``)."""
