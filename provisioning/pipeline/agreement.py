@@ -8,7 +8,7 @@ from bss.services import mca as mca_services
 from partnercenter import errors as pc_errors
 from partnercenter.client import PartnerCenterClient
 from provisioning.models import ProvisioningOperation
-from provisioning.pipeline.base import Outcome, Step, sanitize, tenant_of
+from provisioning.pipeline.base import Outcome, Step, customer_id_of, sanitize, tenant_of
 
 
 def _acceptance(op: ProvisioningOperation) -> MCAAcceptance:
@@ -16,11 +16,11 @@ def _acceptance(op: ProvisioningOperation) -> MCAAcceptance:
 
 
 def confirm_agreement(client: PartnerCenterClient, op: ProvisioningOperation) -> Outcome:
-    tenant = tenant_of(op)
+    customer_id = customer_id_of(op)
     acceptance = _acceptance(op)
     try:
         agreement = client.agreements.confirm_customer_acceptance(
-            customer_id=tenant.pc_customer_id,
+            customer_id=customer_id,
             request_id=str(op.ms_request_id),
             template_id=acceptance.template_id,
             first_name=acceptance.signatory_first_name,
@@ -38,10 +38,10 @@ def confirm_agreement(client: PartnerCenterClient, op: ProvisioningOperation) ->
 
 
 def settle_confirm_agreement(client: PartnerCenterClient, op: ProvisioningOperation) -> Outcome:
-    tenant = tenant_of(op)
+    customer_id = customer_id_of(op)
     acceptance = _acceptance(op)
     for agreement in client.agreements.list_for_customer(
-        customer_id=tenant.pc_customer_id, agreement_type=acceptance.agreement_type
+        customer_id=customer_id, agreement_type=acceptance.agreement_type
     ):
         contact = agreement.primary_contact
         if contact and contact.email.lower() == acceptance.signatory_email.lower():
@@ -52,7 +52,7 @@ def settle_confirm_agreement(client: PartnerCenterClient, op: ProvisioningOperat
 def agreement_attested(op: ProvisioningOperation, outcome: Outcome) -> None:
     acceptance = _acceptance(op)
     if acceptance.attested_at is None:
-        mca_services.mca_mark_attested(acceptance=acceptance, tenant=op.tenant)
+        mca_services.mca_mark_attested(acceptance=acceptance, tenant=tenant_of(op))
 
 
 STEP = Step(execute=confirm_agreement, settle=settle_confirm_agreement, apply=agreement_attested)

@@ -8,7 +8,7 @@ from bss.services import subscriptions as subscription_services
 from partnercenter.resources.subscriptions import SubscriptionsResource
 from partnercenter.types import Subscription as PCSubscription
 from provisioning.models import ProvisioningOperation
-from provisioning.pipeline.base import Outcome
+from provisioning.pipeline.base import Outcome, subscription_of
 from provisioning.pipeline.subscription_change import change_step
 
 
@@ -22,7 +22,7 @@ def _reflects(op: ProvisioningOperation, sub: PCSubscription) -> bool:
 
 def auto_renew_changed(op: ProvisioningOperation, outcome: Outcome) -> None:
     subscription_services.subscription_apply_auto_renew(
-        subscription=op.subscription, pc=outcome.data, actor=op.created_by
+        subscription=subscription_of(op), pc=outcome.data, actor=op.created_by
     )
 
 

@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from bss.models import MicrosoftTenant
+from bss.models import MicrosoftTenant, Order, Subscription
 from partnercenter.client import PartnerCenterClient
 from partnercenter.types import UserCredentials
 from provisioning.models import ProvisioningOperation
@@ -66,17 +66,18 @@ _calls: ContextVar[list[dict[str, Any]] | None] = ContextVar("provisioning_pc_ca
 class _CallRecorder(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         calls = _calls.get()
-        if calls is None or not hasattr(record, "pc_method"):
+        fields = vars(record)  # the client logs each call with its facts as `extra` fields (pc_*)
+        if calls is None or "pc_method" not in fields:
             return
         calls.append(
             {
-                "method": record.pc_method,
-                "path": record.pc_path,
-                "status": record.pc_status,
-                "duration_ms": record.pc_duration_ms,
-                "correlation_id": record.pc_correlation_id,
-                "request_id": record.pc_request_id,
-                "attempt": record.pc_attempt,
+                "method": fields["pc_method"],
+                "path": fields.get("pc_path"),
+                "status": fields.get("pc_status"),
+                "duration_ms": fields.get("pc_duration_ms"),
+                "correlation_id": fields.get("pc_correlation_id"),
+                "request_id": fields.get("pc_request_id"),
+                "attempt": fields.get("pc_attempt"),
             }
         )
 
@@ -128,14 +129,34 @@ def sanitize(value: Any, depth: int = 0) -> Any:
 
 
 def tenant_of(op: ProvisioningOperation) -> MicrosoftTenant:
-    tenant = MicrosoftTenant.objects.get(pk=op.tenant_id)
-    if not tenant.pc_customer_id:
+    """The customer tenant the step works for (its Partner Center id: `customer_id_of`)."""
+    if op.tenant_id is None:
+        raise PermanentFailure("This step has no customer tenant.", code="tenant_required")
+    return MicrosoftTenant.objects.get(pk=op.tenant_id)
+
+
+def customer_id_of(op: ProvisioningOperation) -> str:
+    """The Partner Center customer id of the step's tenant, once the tenant is linked."""
+    customer_id = tenant_of(op).pc_customer_id
+    if not customer_id:
         raise PermanentFailure("The customer's tenant has no Partner Center id yet.", code="tenant_not_ready")
-    return tenant
+    return customer_id
+
+
+def order_of(op: ProvisioningOperation) -> Order:
+    if op.order is None:
+        raise PermanentFailure("This step belongs to no order.", code="order_required")
+    return op.order
+
+
+def subscription_of(op: ProvisioningOperation) -> Subscription:
+    if op.subscription is None:
+        raise PermanentFailure("This step has no subscription.", code="subscription_required")
+    return op.subscription
 
 
 def previous_step(op: ProvisioningOperation, kind: str) -> ProvisioningOperation:
-    found = ProvisioningOperation.objects.filter(order_id=op.order_id, kind=kind).order_by("-sequence").first()
+    found = ProvisioningOperation.objects.filter(order=order_of(op), kind=kind).order_by("-sequence").first()
     if found is None or not found.result:
         raise PermanentFailure(f"The {kind.replace('_', ' ')} step of this order has no result.", code="missing_step")
     return found

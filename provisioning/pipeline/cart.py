@@ -7,17 +7,17 @@ from partnercenter.client import PartnerCenterClient
 from partnercenter.types import CartLineItemRequest
 from provisioning.choices import OperationKind
 from provisioning.models import ProvisioningOperation
-from provisioning.pipeline.base import Outcome, PermanentFailure, Step, previous_step, sanitize, tenant_of
+from provisioning.pipeline.base import Outcome, PermanentFailure, Step, customer_id_of, previous_step, sanitize
 
 
 def create_cart(client: PartnerCenterClient, op: ProvisioningOperation) -> Outcome:
     """A cart holds nothing until checked out, and Partner Center has no way to list carts: after a timeout a new
     cart is created (the lost one expires unused after 7 days). Checkout then always uses the cart stored here."""
-    tenant = tenant_of(op)
+    customer_id = customer_id_of(op)
     lines = op.payload["lines"]
     reseller_id = op.payload.get("transaction_reseller_id") or None
     cart = client.carts.create(
-        customer_id=tenant.pc_customer_id,
+        customer_id=customer_id,
         request_id=str(op.ms_request_id),
         line_items=[
             CartLineItemRequest(
@@ -69,18 +69,18 @@ def _checkout_result(client: PartnerCenterClient, op: ProvisioningOperation, cus
 
 
 def checkout(client: PartnerCenterClient, op: ProvisioningOperation) -> Outcome:
-    tenant = tenant_of(op)
+    customer_id = customer_id_of(op)
     cart_id = previous_step(op, OperationKind.CREATE_CART).result["cart_id"]
-    return _checkout_result(client, op, tenant.pc_customer_id, cart_id)
+    return _checkout_result(client, op, customer_id, cart_id)
 
 
 def settle_checkout(client: PartnerCenterClient, op: ProvisioningOperation) -> Outcome:
     """After a timeout: read the cart. Checked out ("Ordered") -> checkout again, which Partner Center answers with
     the first checkout's orders (idempotent per cart); still "Active" -> check it out now. Same cart either way."""
-    tenant = tenant_of(op)
+    customer_id = customer_id_of(op)
     cart_id = previous_step(op, OperationKind.CREATE_CART).result["cart_id"]
-    cart = client.carts.get(customer_id=tenant.pc_customer_id, cart_id=cart_id)
-    outcome = _checkout_result(client, op, tenant.pc_customer_id, cart_id)
+    cart = client.carts.get(customer_id=customer_id, cart_id=cart_id)
+    outcome = _checkout_result(client, op, customer_id, cart_id)
     outcome.result["settled_by"] = f"read-back (cart was {cart.status})"
     return outcome
 

@@ -10,7 +10,7 @@ from partnercenter import errors as pc_errors
 from partnercenter.client import PartnerCenterClient
 from partnercenter.types import Address
 from provisioning.models import InitialAdminCredentials, ProvisioningOperation
-from provisioning.pipeline.base import Outcome, PermanentFailure, Step, sanitize
+from provisioning.pipeline.base import Outcome, PermanentFailure, Step, sanitize, tenant_of
 
 
 def create_customer(client: PartnerCenterClient, op: ProvisioningOperation) -> Outcome:
@@ -70,7 +70,7 @@ def settle_create_customer(client: PartnerCenterClient, op: ProvisioningOperatio
 def tenant_linked(op: ProvisioningOperation, outcome: Outcome) -> None:
     """The tenant has its Partner Center customer id (and its domain as Partner Center has it); the relationship is
     active. A new customer's initial admin credentials are held for the order."""
-    tenant = MicrosoftTenant.objects.select_for_update(of=("self",)).get(pk=op.tenant_id)
+    tenant = MicrosoftTenant.objects.select_for_update(of=("self",)).get(pk=tenant_of(op).pk)
     before = snapshot(tenant, ["pc_customer_id", "default_domain", "relationship_status"])
     tenant.pc_customer_id = outcome.result["customer_id"]
     domain = (outcome.result.get("domain") or tenant.default_domain).lower()

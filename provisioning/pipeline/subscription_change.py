@@ -22,6 +22,8 @@ def _subscription_ids(op: ProvisioningOperation) -> tuple[str, str]:
     sub = op.subscription
     if sub is None or not sub.pc_subscription_id:
         raise PermanentFailure("The subscription has no Partner Center id.", code="subscription_not_linked")
+    if not sub.tenant.pc_customer_id:
+        raise PermanentFailure("The customer's tenant has no Partner Center id yet.", code="tenant_not_ready")
     return sub.tenant.pc_customer_id, sub.pc_subscription_id
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from bss.partner_center import pc_error_message
 from partnercenter import errors as pc_errors
 from provisioning.choices import WRITE_KINDS, AttemptOutcome, OperationStatus
 from provisioning.models import ProvisioningAttempt, ProvisioningOperation
@@ -108,7 +109,7 @@ def record_error(
         if current is None:
             return ProvisioningOperation.objects.get(pk=op.pk)
         if not (unknown or retryable):
-            return operation_fail(operation=current, message=_pc_message(exc), code=code)
+            return operation_fail(operation=current, message=pc_error_message(exc, limit=4000), code=code)
         # Still unknown if this was a read-back of an unknown step that could not complete.
         status = OperationStatus.UNKNOWN if unknown or settling else OperationStatus.RETRYING
         set_status(current, status)
@@ -121,7 +122,7 @@ def record_error(
         current.claimed_by, current.claimed_until = "", None
         current.last_http_status = exc.http_status
         current.last_error_code = code[:40]
-        current.last_error_message = _pc_message(exc)
+        current.last_error_message = pc_error_message(exc, limit=4000)
         current.save(
             update_fields=[
                 "status",
@@ -135,14 +136,6 @@ def record_error(
             ]
         )
     raise exc
-
-
-
-def _pc_message(exc: pc_errors.PartnerCenterError) -> str:
-    text = exc.description or exc.message
-    if exc.code:
-        text += f" (Partner Center code {exc.code})"
-    return text
 
 
 
@@ -203,7 +196,7 @@ def record_outcome(
             apply(current, outcome)  # the step's business effect, in this transaction
         for following in current.dependents.filter(status=OperationStatus.PENDING):
             enqueue(following.pk)
-        if current.order_id is not None:
+        if current.order is not None:
             order_maybe_completed(current.order)
     return current
 
