@@ -16,6 +16,7 @@ from reconciliation.money.services.imports import (
     invoice_import_step,
     invoice_reimport,
     invoices_sync,
+    unbilled_import_start,
     unbilled_request,
 )
 from reconciliation.money.services.matching import match_run
@@ -146,3 +147,13 @@ def test_a_step_leaves_an_invoice_another_worker_is_streaming_alone(sim, instanc
     assert step.invoice.status == ImportStatus.IMPORTING and step.retry_in is None
     assert len(sim.control.requests()) == requests_before  # no export started
     assert MicrosoftChargeLine.objects.filter(invoice=invoice).count() == 0
+
+
+def test_the_open_month_on_demand_is_imported_by_the_worker_after_commit(sim, instance,
+                                                                         django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        row = unbilled_import_start(instance=instance)
+
+    row.refresh_from_db()
+    assert (row.kind, row.status, row.currency) == (InvoiceKind.UNBILLED, ImportStatus.IMPORTED, "USD")
+    assert MicrosoftChargeLine.objects.current().filter(invoice=row).count() == row.line_count == 1

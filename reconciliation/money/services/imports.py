@@ -73,12 +73,27 @@ def unbilled_request(*, instance: PartnerCenterInstance, currency: str | None = 
     unbilled import of the period."""
     now = (now or timezone.now()).astimezone(dt.UTC)
     currency = (currency or instance.default_currency or "USD").upper()
+    invoice_id = f"unbilled-{now:%Y%m}-{currency}"
+    busy = MicrosoftInvoice.objects.filter(
+        instance=instance, invoice_id=invoice_id, status__in=[ImportStatus.EXPORTING, ImportStatus.IMPORTING],
+        updated_at__gt=timezone.now() - STALE_IMPORT).first()
+    if busy is not None:
+        return busy  # already on its way
     row, _ = MicrosoftInvoice.objects.update_or_create(
-        instance=instance, invoice_id=f"unbilled-{now:%Y%m}-{currency}",
+        instance=instance, invoice_id=invoice_id,
         defaults={"kind": InvoiceKind.UNBILLED, "year": now.year, "month": now.month, "currency": currency,
                   "status": ImportStatus.PENDING, "operation_url": "", "retry_at": None, "error": "",
                   "invoice_date": None},
     )
+    return row
+
+
+def unbilled_import_start(*, instance: PartnerCenterInstance, currency: str | None = None) -> MicrosoftInvoice:
+    """On demand (a page, the API): ask for the open period's unbilled lines; the worker imports them after commit."""
+    row = unbilled_request(instance=instance, currency=currency)
+    from reconciliation.money import tasks  # the task module imports this one
+
+    transaction.on_commit(lambda: tasks.money_import_invoice_task.delay(row.pk))
     return row
 
 
