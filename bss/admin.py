@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -166,8 +168,9 @@ class GdapRoleTemplateForm(forms.ModelForm):
         fields = ["instance", "name", "description", "role_ids", "duration_days", "auto_extend", "security_group_ids",
                   "is_default"]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()  # ModelForm's clean returns cleaned_data (its stub says "or None")
+        data = self.cleaned_data
         try:
             data["role_ids"] = gdap_services.gdap_template_check(
                 role_ids=data.get("role_ids") or [], duration_days=data.get("duration_days") or 0,
