@@ -1,10 +1,8 @@
 """A charge added by hand to a billed party's next invoice (e.g. what Microsoft charged and we had not invoiced).
 
 The next invoice is the party's draft invoice of the current month, or of the first later month whose invoice is not
-final yet. The line carries `reference_id` "manual:…" so it is recognisable.
-
-Caveat for invoice runs: `billing.services.runs._write_invoice` rewrites a draft invoice's lines from the ledger and
-would drop a manual line; runs must keep lines whose reference starts with `MANUAL_REFERENCE_PREFIX`.
+final yet. The line carries `reference_id` "manual:…": an invoice run that rewrites the draft from the ledger keeps
+it (`billing.services.runs`).
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from billing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, Inv
 from billing.rating import BillingPeriod, ChargeType
 from billing.services.bills import LineDraft, PartyBill, period_bills
 from billing.services.documents import CREDIT_NOTE_SERIES, INVOICE_SERIES, finalise, line_values, set_totals
+from billing.services.manual_charges import MANUAL_REFERENCE_PREFIX
 from billing.services.tax import TaxDecision, TaxRuleMissing, profile_of, tax_decision
 from bss.exceptions import ApplicationError
 from bss.models import User
@@ -220,7 +221,12 @@ def write_bill(
             return invoice  # a concurrent run finalised it while we waited for the lock
         _write_invoice(run, bill, invoice, lines, decision)
     elif existing is not None:
-        Invoice.objects.filter(pk=existing.pk, status=DocumentStatus.DRAFT).delete()
+        existing.lines.exclude(reference_id__startswith=MANUAL_REFERENCE_PREFIX).delete()
+        if existing.lines.exists():  # manual charges keep their draft
+            set_totals(existing, list(existing.lines.all()))
+            existing.save()
+        else:
+            Invoice.objects.filter(pk=existing.pk, status=DocumentStatus.DRAFT).delete()
     for original, refunds in credits.items():
         _write_credit_note(run, bill, original, refunds)
     return invoice
@@ -229,8 +235,10 @@ def write_bill(
 def _write_invoice(
     run: InvoiceRun, bill: PartyBill, invoice: Invoice, drafts: list[LineDraft], decision: TaxDecision | None
 ) -> None:
-    invoice.lines.all().delete()
+    invoice.lines.exclude(reference_id__startswith=MANUAL_REFERENCE_PREFIX).delete()  # manual charges stay
+    manual = list(invoice.lines.filter(reference_id__startswith=MANUAL_REFERENCE_PREFIX))
     lines = InvoiceLine.objects.bulk_create(InvoiceLine(invoice=invoice, **line_values(d, decision)) for d in drafts)
+    lines += manual
     profile = profile_of(_party(bill))  # type: ignore[arg-type]
     invoice.party_name, invoice.party_country = bill.party_name[:200], bill.party_country
     invoice.party_vat_id = profile.vat_id if profile else ""
