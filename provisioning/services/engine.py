@@ -157,7 +157,9 @@ def lease_heartbeat(*, operation_id: int, claim: str, every: float | None = None
         yield
     finally:
         stopped.set()
-        thread.join()
+        # Bounded: a renewal stuck on a lock must not hold the step's outcome; a late one changes nothing, because
+        # recording the outcome clears the claim the renewal is conditional on.
+        thread.join(timeout=max(interval, 5.0))
 
 
 

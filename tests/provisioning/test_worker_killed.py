@@ -193,6 +193,53 @@ def test_a_worker_killed_mid_checkout_is_replaced_and_the_order_completes_once_w
     assert checkout.status == OperationStatus.SUCCEEDED and checkout.result["settled_by"].startswith("read-back")
 
 
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_live_worker_keeps_a_checkout_slower_than_its_lease_the_heartbeat_renews_it(
+    pc_sim, shared_database, settings, tmp_path
+):
+    """The other half of a short lease: a worker that is alive is never overtaken, however long Partner Center
+    takes. A short lease (6 s, renewed every second) and a checkout that takes more than twice as long, with the
+    sweep running every second: the step is run once, checked out once, and completes."""
+    lease, latency = 6, 14
+    deadline = time.monotonic() + 90
+    settings.PARTNER_CENTER_CA_BUNDLE = pc_sim.ca_bundle
+    pc_sim.control.configure(order_provisioning_seconds=0)
+    pc_sim.control.inject_fault("latency", method="POST", path=CHECKOUT_PATH, count=1, seconds=latency)
+    queue = f"test-provisioning-{uuid.uuid4().hex[:12]}"
+    log = tmp_path / "worker.log"
+    provider = ProviderFactory()
+    marketplace = MarketplaceFactory(owner=provider, instance=SimInstanceFactory(sim=pc_sim))
+    reseller = ResellerFactory(parent=provider)
+    user = ResellerUserFactory(reseller=reseller)
+    partner = pc_sim.app.state.partner(pc_sim.partners.direct.tenant_id)
+    with broker("filesystem", queue, tmp_path) as broker_env:
+        env = {**os.environ, **broker_env, "DATABASE_URL": shared_database, "PROVISIONING_TEST_QUEUE": queue,
+               "PARTNER_CENTER_CA_BUNDLE": pc_sim.ca_bundle, "PARTNER_CENTER_TIMEOUT_SECONDS": "30",
+               "PARTNER_CENTER_MAX_RETRIES": "0", "CELERY_TASK_ALWAYS_EAGER": "0", "PYTHONUNBUFFERED": "1",
+               "PROVISIONING_LEASE_SECONDS": str(lease), "PROVISIONING_LEASE_HEARTBEAT_SECONDS": "1"}
+        worker = start_worker(env, log)
+        try:
+            order = orders.order_submit(actor=user, marketplace=marketplace, reseller=reseller,
+                                        lines=[line(quantity=2)], new_customer=new_customer(), mca=mca(),
+                                        submission_key=uuid.uuid4().hex)
+            while not Order.objects.filter(pk=order.pk, status=OrderStatus.COMPLETED).exists():
+                if time.monotonic() >= deadline:
+                    pytest.fail(f"the order did not complete; worker log:\n{log.read_text()[-3000:]}")
+                sweep.operations_enqueue_due()  # as often as it can: a lapsed lease would be taken at once
+                time.sleep(1)
+        finally:
+            stop(worker, signal.SIGKILL)
+
+    checkout = ProvisioningOperation.objects.get(order=order, kind=OperationKind.CHECKOUT)
+    assert checkout.attempt_count == 1 and "settled_by" not in checkout.result  # never taken over, never read back
+    assert list(checkout.attempts.values_list("outcome", flat=True)) == ["succeeded"]
+    assert checkout.attempts.get().duration_ms >= latency * 1000  # it did outlast its lease, twice over
+    assert len(pc_sim.control.requests(method="POST", path=CHECKOUT_PATH)) == 1
+    order.refresh_from_db()
+    assert len(partner.customer_orders[order.tenant.pc_customer_id]) == 1
+
+
 # --- the lease and its heartbeat, without a worker process ------------------------------------------------------
 
 
