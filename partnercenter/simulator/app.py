@@ -181,6 +181,10 @@ class SimulatorApp:
             else:
                 response = self.api.serve(request, lower, principal, request_id)
 
+        if fault is not None and fault.kind == "accepted" and response.status_code == 200:
+            accepted = Response(b"", status=202)
+            accepted.headers["Location"] = path
+            response = accepted
         if fault is not None and fault.kind == "drop":
             raise DropConnection("fault: response dropped after the call committed")
         return response

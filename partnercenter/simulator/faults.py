@@ -8,6 +8,9 @@ Kinds
 - ``timeout``: hold the connection ``seconds`` (default: config ``timeout_hold_seconds``) without running
   the call, then drop it; the client times out first.
 - ``drop``: run the call (the write commits) and drop the connection instead of answering.
+- ``accepted``: run the call; a 200 answer becomes **202 Accepted** with ``Location`` = the resource (what
+  Microsoft does when a subscription PATCH takes long). Config ``subscription_patch_accepted_rate`` does the same
+  for a random share of subscription PATCHes.
 - ``http`` (or a bare status like ``503``): the kind above that fits ``status``.
 """
 
@@ -20,7 +23,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-KINDS = ("429", "5xx", "error", "latency", "timeout", "drop")
+KINDS = ("429", "5xx", "error", "latency", "timeout", "drop", "accepted")
 
 
 @dataclass

@@ -153,3 +153,16 @@ def test_one_connection_serves_many_calls(pc_sim: SimulatorHandle) -> None:
             assert (response.getheader("Connection") or "").lower() != "close"
     finally:
         connection.close()
+
+
+def test_an_accepted_fault_turns_a_patch_into_202(api: Api, pc_sim: SimulatorHandle) -> None:
+    customer = api.new_customer_with_mca("acceptedfault")
+    sub = api.buy_subscription(customer, quantity=3)
+    path = f"/customers/{customer}/subscriptions/{sub['id']}"
+    pc_sim.control.inject_fault("accepted", method="PATCH", path="/v1/customers/*/subscriptions/*")
+
+    first = api.patch(path, json={**sub, "quantity": 4})
+    second = api.patch(path, json={**api.get(path).json(), "quantity": 5})
+
+    assert (first.status_code, first.headers["Location"]) == (202, f"/v1{path}")
+    assert second.status_code == 200 and second.json()["quantity"] == 5
