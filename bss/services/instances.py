@@ -8,6 +8,7 @@ from django.utils import timezone
 from bss.choices import Cloud
 from bss.models import PartnerCenterInstance, User
 from bss.services.audit import audit_record, snapshot
+from bss.services.gdap import gdap_templates_seed
 from partnercenter import clouds
 
 # Fields an admin edits on the Microsoft Cloud Services page (secrets are handled separately).
@@ -73,6 +74,7 @@ def instance_create(
     _retired_cloud_stays_read_only(instance)
     instance.full_clean()
     instance.save()
+    gdap_templates_seed(instance=instance)  # the least-privilege GDAP role templates, none of them the default
     audit_record(
         actor=actor,
         action="partner_center_instance.create",

@@ -53,6 +53,14 @@ def test_least_privilege_templates_are_seeded_once(sim_instance):
     assert gdap_services.gdap_default_template(sim_instance) is None
 
 
+def test_a_new_instance_gets_the_templates():
+    from bss.services.instances import instance_create
+
+    instance = instance_create(actor=None, name="Contoso CSP", partner_tenant_id="4b827261-d21f-4aa9-b7db-7fa1f56fb163")
+    assert sorted(GdapRoleTemplate.objects.filter(instance=instance).values_list("name", flat=True)) == [
+        "Helpdesk", "Licence management", "Security reader"]
+
+
 def test_one_default_per_instance(sim_instance):
     first = gdap_services.gdap_template_save(actor=None, instance=sim_instance, name="A",
                                              role_ids=["729827e3-9c14-49f7-bb1b-9608f156bbb8"], is_default=True)
