@@ -15,6 +15,7 @@ from bss import selectors as bss_selectors
 from bss.choices import Cloud, CustomerStatus, SubscriptionStatus
 from bss.models import AuditEvent, AzureEntitlement, Customer, MicrosoftTenant, Subscription, User
 from bss.partner_center import cloud_for_instance, get_client
+from bss.rules.windows import cancellation_allowed
 from catalog.models import Product
 from partnercenter import clouds
 from partnercenter import errors as pc_errors
@@ -308,7 +309,7 @@ def subscription_detail_for_user(*, user: User, subscription_id: int, live: bool
     seats = services.subscription_seat_windows(
         subscription, now=now, pc_refundable=pc.subscription.refundable_quantity if pc.subscription else None
     )
-    until = subscription.cancellation_allowed_until
+    until = subscription.cancellation_allowed_until  # the page shows what the service will decide (bss.rules)
     return SubscriptionDetail(
         subscription=subscription,
         portal=portal_shortcut(subscription.tenant),
@@ -319,7 +320,7 @@ def subscription_detail_for_user(*, user: User, subscription_id: int, live: bool
         is_azure_plan=services.subscription_is_azure_plan(subscription),
         is_dynamics=services.subscription_is_dynamics(subscription, family=subscription_family(subscription)),
         actions=services.actions_for_user(user),
-        cancel_window_open=until is not None and now <= until,
+        cancel_window_open=cancellation_allowed(until, now),
     )
 
 

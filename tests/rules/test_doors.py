@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from bss.models import LicenseLedgerEntry, Subscription
@@ -136,6 +138,22 @@ def test_cancelling_one_second_either_side_of_the_deadline(doors, world, basic, 
     if not allowed:
         assert "can be cancelled only within 7 days" in api.message
         assert (api.status, api.code) == (409, "cancellation_window_closed")
+
+
+@pytest.mark.parametrize(("until_offset", "offered"), [(None, True), (-60, True), (+60, False)])
+def test_the_page_offers_cancel_exactly_when_the_service_accepts_it(doors, world, basic, clock, until_offset, offered):
+    """The subscription page shows the Cancel button by the same rule the service applies: without a deadline from
+    Partner Center the service accepts (Partner Center decides), so the page must offer it too."""
+    until = None if until_offset is None else clock - dt.timedelta(seconds=until_offset)
+    Subscription.objects.filter(pk=basic.pk).update(cancellation_allowed_until=until)
+    client = Client()
+    client.force_login(world.reseller_user)
+
+    page = client.get(reverse("workspace:subscription", args=[basic.pk]))
+    _, api = doors(world.reseller_user).both(basic, "cancel")
+
+    assert ("Cancel subscription" in page.content.decode()) is offered
+    assert api.accepted is offered
 
 
 # --- the SKU's quantity bounds -----------------------------------------------------------------------------------
