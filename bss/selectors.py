@@ -2,6 +2,7 @@
 is "not found" (NotFound), never "forbidden", so that its existence is not revealed. Provider staff see what the
 tool permissions they hold show (`bss.rules.permissions.staff_may_view`, one table for every door)."""
 
+import re
 from decimal import Decimal
 
 from django.db.models import (
@@ -75,12 +76,16 @@ def marketplace_list_for_user(*, user: User) -> QuerySet[Marketplace]:
     return qs.none()
 
 
+_SLUG_RE = re.compile(r"[-a-zA-Z0-9_]{1,100}")
+
+
 def marketplace_for_user(*, user: User, slug: str = "") -> Marketplace:
     """The marketplace a user shops in: the one named by `slug` among `marketplace_list_for_user`, else (not for
     staff, who pick one by slug) the first of them."""
     marketplaces = marketplace_list_for_user(user=user)
     if slug:
-        candidate = marketplaces.filter(slug=slug).first()
+        # Only a well-formed slug reaches the database (a NUL byte or other junk is simply not a marketplace).
+        candidate = marketplaces.filter(slug=slug).first() if _SLUG_RE.fullmatch(slug) else None
     else:
         candidate = None if user_is_provider_staff(user) else marketplaces.first()
     if candidate is None:

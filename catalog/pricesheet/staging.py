@@ -191,8 +191,8 @@ class Stager:
             first = stream.readline()
             try:
                 header_text = codecs.decode(first, "utf-8-sig").strip("\r\n")
-            except UnicodeDecodeError as exc:  # same words as the reader process
-                raise PriceSheetError(f"unreadable header ({exc})") from None
+            except UnicodeDecodeError:  # same words as the reader process
+                raise PriceSheetError("the file is not UTF-8 text (its header row cannot be read)") from None
             if not header_text.strip():
                 raise PriceSheetError("the file is empty (no header row)")
             self._python_csv(stream, map_header(next(csv.reader([header_text]))))

@@ -374,7 +374,9 @@ def _read(stream: IO[bytes], job: dict[str, Any], channel: _Channel) -> Iterator
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
         header = next(csv.reader(text, strict=True), None)
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise SheetFormatError("the file is not UTF-8 text (its header row cannot be read)") from None
+    except csv.Error as exc:
         raise SheetFormatError(f"unreadable header ({exc})") from None
     if not header or not "".join(header).strip():
         raise SheetFormatError("the file is empty (no header row)")
