@@ -89,7 +89,7 @@ def gdap_templates_seed(*, instance: PartnerCenterInstance) -> list[GdapRoleTemp
     for spec in DEFAULT_TEMPLATES:
         template, _ = GdapRoleTemplate.objects.get_or_create(
             instance=instance, name=str(spec["name"]),
-            defaults={"description": spec["description"], "role_ids": spec["role_ids"]},
+            defaults={"description": str(spec["description"]), "role_ids": spec["role_ids"]},
         )
         templates.append(template)
     return templates

@@ -259,6 +259,7 @@ def test_the_lease_is_well_under_two_minutes_and_renewed_several_times_within_it
 def test_a_stale_worker_cannot_extend_a_claim_another_worker_holds():
     op = _running("task-b/2222", seconds_left=5)
     before = op.claimed_until
+    assert before is not None
 
     assert engine.lease_renew(operation_id=op.pk, claim="task-a/1111") is False
     op.refresh_from_db()
@@ -266,6 +267,7 @@ def test_a_stale_worker_cannot_extend_a_claim_another_worker_holds():
 
     assert engine.lease_renew(operation_id=op.pk, claim="task-b/2222") is True
     op.refresh_from_db()
+    assert op.claimed_until is not None
     assert op.claimed_until > before + dt.timedelta(seconds=engine.LEASE_SECONDS - 10)
 
 
@@ -273,10 +275,12 @@ def test_a_stale_worker_cannot_extend_a_claim_another_worker_holds():
 def test_the_heartbeat_keeps_a_slow_step_s_lease_alive_and_stops_when_the_step_ends():
     op = _running("task-a/1111", seconds_left=1)
     first = op.claimed_until
+    assert first is not None
 
     with engine.lease_heartbeat(operation_id=op.pk, claim="task-a/1111", every=0.2):
         time.sleep(1.5)  # the Partner Center call, slower than the lease it started with
         op.refresh_from_db()
+        assert op.claimed_until is not None
         assert op.claimed_until > timezone.now() + dt.timedelta(seconds=engine.LEASE_SECONDS - 5) > first
 
     renewed = ProvisioningOperation.objects.get(pk=op.pk).claimed_until

@@ -131,7 +131,7 @@ def test_add_on_is_co_terminous_with_its_base_and_listed_under_it(api: Api, pc_s
     pc_sim.control.advance(days=40)
     addon_offer = next(
         o for o in pc_sim.app.backend.catalog.offers("US").values()
-        if (s := pc_sim.app.backend.catalog.market("US").skus[(o.product_id, o.sku_id)]).is_addon  # type: ignore[union-attr]
+        if (s := pc_sim.app.backend.catalog.market("US").skus[(o.product_id, o.sku_id)]).is_addon
         and "CFQ7TTC0LH18:0001" in s.prerequisite_skus and o.term("P1Y", "annual") is not None
     )
     cart = api.cart(customer, {"catalogItemId": addon_offer.catalog_item_id, "quantity": 2, "billingCycle": "annual",
