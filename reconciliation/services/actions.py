@@ -27,7 +27,7 @@ from bss.partner_center import get_client, pc_error_message
 from bss.services.audit import audit_record, snapshot
 from bss.services.ledger import ledger_record
 from partnercenter import errors as pc_errors
-from provisioning.services import subscription_change_request
+from provisioning.services.changes import subscription_change_request
 from reconciliation import comparators, locks
 from reconciliation.choices import (
     ACTIONS_BY_KIND,
