@@ -147,7 +147,7 @@ def run_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(InvoiceRun.objects.select_related("issuer", "requested_by"), pk=run_id)
     invoices = Invoice.objects.filter(run=run).select_related("issuer").order_by("party_name")
     return render(request, "billing/run_detail.html", {
-        "run": run, "percent": _percent(run), "invoices": invoices,
+        "run": run, "invoices": invoices,
         "active": run.finished_at is None and run.status in ("draft", "finalising"),
         "can_finalise": request.user.has_perm(ADD_RUN) and not run.finalise and run.status == "previewed",
         "can_view_invoices": request.user.has_perm(VIEW_INVOICE),

@@ -98,7 +98,7 @@ def test_journey_preview_select_import_report(
         "5234567",
         "New to the BSS",
         "Import 3 selected customers",
-        "imports/progress.js",
+        "backoffice/live_progress.js",
     ):
         assert text in html, text
 

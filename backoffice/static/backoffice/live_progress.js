@@ -1,19 +1,19 @@
-// Live progress of a billing invoice run: polls the run's JSON endpoint and updates the page; reloads when the job stops.
+// Live progress of a long job (an import, an invoice run): polls the box's data-url while data-active is "true",
+// writes each JSON value into the box's element of the same data-field, moves the bar, reloads when the job stops.
 (function () {
   "use strict";
-  var box = document.getElementById("billing-run-progress");
+  var box = document.querySelector("[data-live-progress]");
   if (!box || box.getAttribute("data-active") !== "true") { return; }
   var url = box.getAttribute("data-url");
-  function set(name, value) {
-    var el = box.querySelector('[data-field="' + name + '"]');
-    if (el) { el.textContent = value; }
-  }
   function tick() {
     fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
         if (!data) { window.setTimeout(tick, 5000); return; }
-        ["status_label", "done", "total"].forEach(function (k) { set(k, data[k]); });
+        box.querySelectorAll("[data-field]").forEach(function (el) {
+          var key = el.getAttribute("data-field");
+          if (key in data) { el.textContent = data[key]; }
+        });
         var bar = box.querySelector(".progress > span");
         if (bar) { bar.style.width = data.percent + "%"; }
         if (data.active) { window.setTimeout(tick, 1500); } else { window.location.reload(); }
