@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -50,7 +50,7 @@ def _rows(qs: QuerySet[Any], columns: Sequence[Column]) -> Iterator[list[object]
     """Rows as tuples straight from the database (no model instances), `CHUNK` rows at a time."""
     values = qs.values_list(*(c.field for c in columns))
     for raw in values.iterator(chunk_size=CHUNK):
-        yield [safe_cell(column.value(v)) for column, v in zip(columns, raw, strict=True)]
+        yield [column.value(v) for column, v in zip(columns, raw, strict=True)]
 
 
 class _Echo:
@@ -58,13 +58,14 @@ class _Echo:
         return value
 
 
-def csv_response(filename: str, qs: QuerySet[Any], columns: Sequence[Column]) -> StreamingHttpResponse:
+def rows_csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> StreamingHttpResponse:
+    """Any rows (already computed, or generated lazily) as a streamed CSV download."""
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow([c.header for c in columns])  # BOM: Excel opens it as UTF-8
-        for row in _rows(qs, columns):
-            yield writer.writerow(["" if v is None else _text(v) for v in row])
+        yield "\ufeff" + writer.writerow(header)  # BOM: Excel opens it as UTF-8
+        for row in rows:
+            yield writer.writerow(["" if v is None else _text(safe_cell(v)) for v in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
@@ -83,27 +84,34 @@ def _xlsx_value(value: object) -> object:
     return value
 
 
-def xlsx_response(filename: str, qs: QuerySet[Any], columns: Sequence[Column]) -> FileResponse:
+def rows_xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> FileResponse:
+    """Any rows as an Excel download, written by openpyxl in write-only mode to a temporary file, then streamed."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=filename[:31])
-    sheet.append([c.header for c in columns])
-    for row in _rows(qs, columns):
-        sheet.append([_xlsx_value(v) for v in row])
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append([_xlsx_value(safe_cell(v)) for v in row])
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     book.save(spool)
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=f"{filename}.xlsx", content_type=XLSX)
 
 
+def rows_export_response(fmt: str, filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]
+                         ) -> StreamingHttpResponse | FileResponse:
+    if fmt == "csv":
+        return rows_csv_response(filename, header, rows)
+    if fmt == "xlsx":
+        return rows_xlsx_response(filename, header, rows)
+    raise Http404("Unknown export format.")
+
+
 def export_response(fmt: str, filename: str, qs: QuerySet[Any], columns: Sequence[Column]
                     ) -> StreamingHttpResponse | FileResponse:
-    if fmt == "csv":
-        return csv_response(filename, qs, columns)
-    if fmt == "xlsx":
-        return xlsx_response(filename, qs, columns)
-    raise Http404("Unknown export format.")
+    """A list's queryset as CSV or Excel, read `CHUNK` rows at a time."""
+    return rows_export_response(fmt, filename, [c.header for c in columns], _rows(qs, columns))
 
 
 # --- The lists' columns -----------------------------------------------------------------------------------------

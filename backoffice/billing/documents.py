@@ -14,9 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from backoffice.access import staff_required
-from backoffice.billing.exports import table_response
 from backoffice.billing.forms import CreditNoteForm, InvoiceFilterForm, UnbilledForm
 from backoffice.billing.views import ADD_CREDIT_NOTE, VIEW_CREDIT_NOTE, VIEW_INVOICE
+from backoffice.exports import rows_export_response
 from billing import selectors
 from billing.models import CreditNote, Invoice
 from billing.services.credit_notes import credit_note_issue
@@ -55,7 +55,7 @@ def _list(request: AuthenticatedHttpRequest, documents: QuerySet, *, name: str, 
     form, documents = _filtered(request, documents)
     fmt = request.GET.get("format", "")
     if fmt in ("csv", "xlsx"):
-        return table_response(fmt, name, DOCUMENT_HEADER, _rows(documents))
+        return rows_export_response(fmt, name, DOCUMENT_HEADER, _rows(documents))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)

@@ -8,9 +8,9 @@ from django.shortcuts import render
 
 from backoffice.access import staff_required
 from backoffice.billing.chart import margin_chart
-from backoffice.billing.exports import table_response
 from backoffice.billing.forms import MarginForm, ReportForm, default_span
 from backoffice.billing.views import EXPORT_ACCOUNTING, VIEW_MARGIN
+from backoffice.exports import rows_export_response
 from billing.reports import ACCOUNTING_HEADER, DIMENSIONS, accounting_rows, margin_report, revenue_accounts, totals
 from bss.http import AuthenticatedHttpRequest
 
@@ -33,7 +33,8 @@ def accounting_export(request: AuthenticatedHttpRequest) -> HttpResponse | Strea
     if fmt in ("csv", "xlsx") and form.is_valid():
         start, end, issuer_id = _span(form)
         name = f"accounting-{start[0]}-{start[1]:02d}-to-{end[0]}-{end[1]:02d}"
-        return table_response(fmt, name, ACCOUNTING_HEADER, accounting_rows(start=start, end=end, issuer_id=issuer_id))
+        rows = accounting_rows(start=start, end=end, issuer_id=issuer_id)
+        return rows_export_response(fmt, name, ACCOUNTING_HEADER, rows)
     accounts = [(*key.split("|", 1), account) for key, account in sorted(revenue_accounts().items())]
     return render(request, "billing/accounting.html", {"form": form, "header": ACCOUNTING_HEADER, "accounts": accounts})
 
@@ -46,7 +47,7 @@ def margin(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpRes
     rows = margin_report(dimension=dimension, start=start, end=end, issuer_id=issuer_id)
     fmt = request.GET.get("format", "")
     if fmt in ("csv", "xlsx"):
-        return table_response(
+        return rows_export_response(
             fmt, f"margin-by-{dimension}", (DIMENSIONS[dimension], "currency", "revenue", "cost", "margin",
                                             "margin_percent", "lines_without_cost"),
             ((r.key, r.currency, r.revenue, r.cost, r.margin, r.margin_percent, r.cost_unknown) for r in rows),

@@ -28,7 +28,8 @@ def world():
 
 
 def _csv(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    # the export starts with a BOM so that Excel opens it as UTF-8
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
 
 
 @pytest.mark.parametrize("name", PAGES)
