@@ -25,6 +25,7 @@ from .resources import (
     PriceSheetsResource,
     ReconciliationResource,
     SubscriptionsResource,
+    UsageResource,
 )
 from .resources.audit import AuditRecordsResource
 from .resources.gdap import GdapResource
@@ -126,6 +127,7 @@ class PartnerCenterClient:
             reason = "this cloud has no Microsoft Graph partner billing exports (global cloud only)"
         self.reconciliation = ReconciliationResource(
             self._graph_transport if graph_billing_exports else None, sleep=sleep, unavailable_reason=reason)
+        self.usage = UsageResource(self.reconciliation)
 
     @classmethod
     def for_cloud(

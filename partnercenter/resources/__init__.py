@@ -9,6 +9,7 @@ from .orders import OrdersResource
 from .price_sheets import PriceSheetsResource
 from .reconciliation import ReconciliationResource
 from .subscriptions import SubscriptionsResource
+from .usage import UsageResource
 
 __all__ = [
     "AgreementsResource",
@@ -20,4 +21,5 @@ __all__ = [
     "PriceSheetsResource",
     "ReconciliationResource",
     "SubscriptionsResource",
+    "UsageResource",
 ]

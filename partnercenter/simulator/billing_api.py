@@ -15,7 +15,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from . import recon_render
+from . import recon_render, usage
 from .backend import Caller
 from .errors import PCError
 from .exports import BLOB_PREFIX, ExportJob
@@ -159,8 +159,14 @@ class BillingAPI:
                     f"InvoiceId={invoice_id.upper()}/InvoiceVersion="
                     f"{invoice.invoice_date.strftime('%Y%m') if invoice else '000000'}/Fragment={attribute_set}/"
                     "PartitionType=default")
-            if invoice is None or family == "usage":
+            if invoice is None:
                 rows, failure = None, ("5000", f"No reconciliation data available currently for Invoice {invoice_id}")
+            elif family == "usage":  # Azure daily-rated usage of the invoice's month (usage.py)
+                first, last = usage.billed_range(invoice.period)
+                job = self.sim.exports.start(partner.tenant_id, now, root + "/Usage=daily", usage.usage_rows(
+                    partner, self.state.seed, self.sim.usage, first=first, last=last, currency=invoice.currency,
+                    invoice_number=invoice.id, attribute_set=attribute_set), None, self.state.ids.guid())
+                return self._accepted(graph_root, job.id)
             else:
                 rows = billing.billed_rows(invoice)
         else:
@@ -169,16 +175,25 @@ class BillingAPI:
             if not currency or period not in ("current", "last"):
                 return graph_error(400, "BadRequest", "currencyCode and billingPeriod (current or last) are required.",
                                    request)
-            rows = [] if family == "usage" else billing.unbilled_rows(partner, period, currency)
             root = (f"unbilledusagefastpath/v1/PartnerTenantId={partner.tenant_id}/BillingMonth="
                     f"{now.strftime('%Y%m')}/BillingPeriod={period}/Currency={currency}/Fragment={attribute_set}/"
                     "PartitionType=default")
+            if family == "usage":  # Azure daily-rated usage of the open period so far (usage.py)
+                first, last = usage.unbilled_range(now, period)
+                job = self.sim.exports.start(partner.tenant_id, now, root + "/Usage=daily", usage.usage_rows(
+                    partner, self.state.seed, self.sim.usage, first=first, last=last, currency=currency,
+                    attribute_set=attribute_set), None, self.state.ids.guid())
+                return self._accepted(graph_root, job.id)
+            rows = billing.unbilled_rows(partner, period, currency)
         lines = None if rows is None else [
             recon_render.line_item(r, mode=mode, tax_rate=tax, attribute_set=attribute_set, casing=casing)
             for r in rows]
         job = self.sim.exports.start(partner.tenant_id, now, root, lines, failure, self.state.ids.guid())
+        return self._accepted(graph_root, job.id)
+
+    def _accepted(self, graph_root: str, job_id: str) -> Response:
         return Response(b"", status=202, headers={
-            "Location": f"{graph_root}/reports/partners/billing/operations/{job.id}",
+            "Location": f"{graph_root}/reports/partners/billing/operations/{job_id}",
             "Retry-After": str(self.state.config.billing_retry_after_seconds)})
 
     def _job(self, caller: Caller, job_id: str) -> ExportJob | None:

@@ -105,6 +105,7 @@ class ControlAPI:
             ("GET", "billing/lines"): self.billing_lines,
             ("POST", "billing/drift"): self.billing_drift,
             ("POST", "billing/faults"): self.billing_fault,
+            ("POST", "billing/usage-spike"): self.billing_usage_spike,
             ("POST", "gdap/approve"): lambda body, request: gdap.control(self.state, body, "approve"),
             ("POST", "gdap/reject"): lambda body, request: gdap.control(self.state, body, "reject"),
             ("POST", "gdap/settings"): lambda body, request: gdap.control(self.state, body, "settings"),
@@ -455,6 +456,22 @@ class ControlAPI:
             else:
                 raise ControlError(400, "kind must be operation_failed, blob_expired or slow_blob")
         return {"kind": kind, "count": count}
+
+    def billing_usage_spike(self, body: CIDict, request: Request) -> dict[str, Any]:
+        """Multiply an Azure entitlement's usage on one day: ``entitlementId``, ``day`` (YYYY-MM-DD, default
+        yesterday in simulated time), ``factor`` (default 10)."""
+        entitlement = body.text("entitlementId")
+        if not entitlement:
+            raise ControlError(400, "entitlementId is required")
+        with self.state.lock:
+            text = body.text("day")
+            try:
+                day = dt.date.fromisoformat(text) if text else self.state.clock.now().date() - dt.timedelta(days=1)
+                factor = Decimal(str(body.get("factor") or 10))
+            except (ValueError, ArithmeticError) as exc:
+                raise ControlError(400, f"bad day or factor: {exc}") from exc
+            self.sim.usage.spike(entitlement, day, factor)
+        return {"entitlementId": entitlement, "day": day.isoformat(), "factor": str(factor)}
 
 
 def _opt_int(value: Any) -> int | None:

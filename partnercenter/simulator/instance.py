@@ -12,6 +12,7 @@ from .faults import Faults
 from .seed import seed_default_data, seed_partners
 from .state import SimState
 from .throttle import Throttle
+from .usage import UsageBook
 
 
 class Simulator:
@@ -22,6 +23,8 @@ class Simulator:
         self.faults = Faults()
         self.throttle = Throttle()
         self.exports = Exports(str(self.state.seed))
+        self.usage = UsageBook()
+        """Azure usage spikes planted by the control API (usage.py)."""
         self.seeded: dict[str, str] = {}
         self.reset(seed_data=seed_data)
 
@@ -33,6 +36,7 @@ class Simulator:
             self.faults.clear()
             self.throttle.reset()
             self.exports.clear()
+            self.usage.clear()
             seed_partners(self.state)
             self.seeded = seed_default_data(self.backend) if seed_data else {}
             # The default seed includes the last closed billing period (invoice and recon lines).

@@ -275,6 +275,13 @@ class Control:
         """kind: operation_failed | blob_expired | slow_blob (option ``seconds``)."""
         return self._object("POST", "billing/faults", {"kind": kind, "count": count, **options})
 
+    def usage_spike(self, entitlement_id: str, *, day: str | None = None, factor: float = 10) -> dict[str, Any]:
+        """Multiply an Azure entitlement's daily usage on ``day`` (YYYY-MM-DD; default yesterday)."""
+        body: dict[str, Any] = {"entitlementId": entitlement_id, "factor": factor}
+        if day:
+            body["day"] = day
+        return self._object("POST", "billing/usage-spike", body)
+
     # GDAP: the customer's admin at the approval link
     def gdap_answer(self, relationship_id: str, *, approve: bool = True) -> dict[str, Any]:
         return self._object("POST", "gdap/approve" if approve else "gdap/reject", {"relationshipId": relationship_id})
