@@ -39,6 +39,10 @@ app.conf.beat_schedule = {
     # Every 10 min: list Microsoft's invoices and step every bill import that is due (a running export is looked at
     # again after its Retry-After; tasks never wait). Microsoft issues invoices from the 6th to the 8th.
     "money.imports_sweep": {"task": "money.imports_sweep", "schedule": crontab(minute="*/10")},
+    # Daily, early: each instance's Azure usage (unbilled this month, last month until invoiced, billed invoices);
+    # budgets are checked and billed months charged when an import is published. The sweep steps running exports.
+    "usage.daily": {"task": "usage.daily", "schedule": crontab(hour=5, minute=30)},
+    "usage.sweep": {"task": "usage.sweep", "schedule": crontab(minute="5-59/10")},
     # Hourly: GDAP relationships waiting for the customer's approval become active when the customer approves;
     # access for the template's security groups is assigned on the first read that finds them active.
     "bss.gdap_sync": {"task": "bss.tasks.gdap_sync_task", "schedule": crontab(minute=20)},

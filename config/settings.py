@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "reconciliation",
     "reconciliation.imports",
     "reconciliation.money",
+    "reconciliation.usage",
     "storefront",
     "storefront.workspace",
     "accounts",
@@ -270,6 +271,12 @@ CELERY_TASK_ROUTES = {
 # --- Partner Center -----------------------------------------------------------------------------------------
 # Where shared rate-limit buckets live (all workers of all hosts share one budget per instance).
 PARTNER_CENTER_RATE_LIMIT_REDIS_URL = env_str("PARTNER_CENTER_RATE_LIMIT_REDIS_URL", REDIS_URL)
+# Requests per minute per resource family where Microsoft grants a partner more than the published 500 (or a test
+# Partner Center enforces another limit): "subscriptions=4850,customers=1000"; empty = partnercenter's defaults.
+PARTNER_CENTER_RATE_LIMITS = env_str("PARTNER_CENTER_RATE_LIMITS")
+# A task that can be rescheduled (one per customer or step) never sleeps longer than this for budget: past it the
+# limiter raises a retryable error and the task retries itself when a token exists.
+PARTNER_CENTER_RATE_LIMIT_MAX_WAIT_SECONDS = float(env_str("PARTNER_CENTER_RATE_LIMIT_MAX_WAIT_SECONDS", "2"))
 PARTNER_CENTER_TIMEOUT_SECONDS = float(env_str("PARTNER_CENTER_TIMEOUT_SECONDS", "30"))
 PARTNER_CENTER_MAX_RETRIES = env_int("PARTNER_CENTER_MAX_RETRIES", 4)
 # CA bundle for a Partner Center endpoint with a private CA (the demo simulator's); empty = system CAs.
