@@ -1,13 +1,16 @@
-"""Reads of GDAP relationships and role templates (the back office's GDAP list and its CSV export)."""
+"""Reads of GDAP relationships and role templates: the back office's GDAP list and its CSV export, and each
+tenant's GDAP state as the workspace, the customer pages and the order pages show it."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from bss.models.gdap import GDAP_LIVE_STATUSES, GdapRelationship, GdapRoleTemplate
+from bss.models.gdap import GDAP_LIVE_STATUSES, ROLE_NAMES, GdapRelationship, GdapRoleTemplate, GdapStatus
 
 
 def gdap_relationships(
@@ -40,3 +43,62 @@ def gdap_relationships(
 
 def gdap_templates() -> QuerySet[GdapRoleTemplate]:
     return GdapRoleTemplate.objects.select_related("instance").order_by("instance__name", "name")
+
+
+# -- per tenant: what the workspace, the customer pages and the order pages show ----------------------------------
+
+# Most telling first: a live relationship, then one waiting for the customer, then the rest (newest first).
+_STATUS_RANK = {"active": 0, "expiring": 1, "approvalPending": 2, "approved": 3, "activating": 3, "created": 4}
+
+
+def gdap_role_names(role_ids: list[str]) -> list[str]:
+    return [ROLE_NAMES.get(r.lower(), r) for r in role_ids]
+
+
+@dataclass(frozen=True)
+class TenantGdap:
+    """The GDAP state of one tenant: its most telling relationship (None: never asked) and the others."""
+
+    relationship: GdapRelationship | None
+    others: list[GdapRelationship]
+
+    @property
+    def status(self) -> str:
+        return self.relationship.status if self.relationship else ""
+
+    @property
+    def roles(self) -> list[str]:
+        return gdap_role_names(self.relationship.role_ids) if self.relationship else []
+
+    @property
+    def waiting_for_approval(self) -> bool:
+        return self.relationship is not None and self.relationship.status == GdapStatus.APPROVAL_PENDING
+
+    @property
+    def live(self) -> bool:
+        return self.relationship is not None and self.relationship.is_live
+
+    @property
+    def all(self) -> list[GdapRelationship]:
+        return [self.relationship, *self.others] if self.relationship else []
+
+
+def _rank(rel: GdapRelationship) -> tuple[int, float]:
+    return (_STATUS_RANK.get(rel.status, 9), -rel.created_at.timestamp() if rel.created_at else 0.0)
+
+
+def gdap_for_tenants(tenant_ids: Iterable[int]) -> dict[int, TenantGdap]:
+    """Each tenant's GDAP state (one query for all); a tenant never asked maps to TenantGdap(None, [])."""
+    ids = list(tenant_ids)
+    by_tenant: dict[int, list[GdapRelationship]] = {i: [] for i in ids}
+    for rel in GdapRelationship.objects.filter(tenant_id__in=ids).select_related("template"):
+        by_tenant[rel.tenant_id].append(rel)
+    result = {}
+    for tenant_id, rels in by_tenant.items():
+        rels.sort(key=_rank)
+        result[tenant_id] = TenantGdap(rels[0] if rels else None, rels[1:])
+    return result
+
+
+def gdap_for_tenant(tenant_id: int) -> TenantGdap:
+    return gdap_for_tenants([tenant_id])[tenant_id]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from bss.choices import CspModel, OrderKind, OrderStatus
 from bss.exceptions import ApplicationError
 from bss.http import AuthenticatedHttpRequest
+from bss.selectors_gdap import gdap_for_tenant
 from partnercenter.errors import PartnerCenterError
 from provisioning.services import orders as provisioning_services
 from storefront import selectors
@@ -71,6 +72,7 @@ def order_detail(request: AuthenticatedHttpRequest, order_id: int) -> HttpRespon
             link_error = getattr(exc, "message", "") or "The relationship link is not available right now."
     lines = list(order.lines.all().prefetch_related("subscriptions"))
     live = order.status in LIVE_STATUSES and not credentials
+    gdap = gdap_for_tenant(order.tenant_id) if order.tenant_id else None
     return _page(
         request,
         "storefront/order_detail.html",
@@ -85,6 +87,7 @@ def order_detail(request: AuthenticatedHttpRequest, order_id: int) -> HttpRespon
             "progress": provisioning_services.order_progress(order=order),
             "live": live,
             "can_open_workspace": True,
+            "gdap": gdap,
         },
     )
 

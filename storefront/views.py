@@ -25,6 +25,7 @@ from bss.exceptions import ApplicationError
 from bss.http import AuthenticatedHttpRequest
 from bss.models import Marketplace
 from bss.request_context import client_ip
+from bss.selectors_gdap import gdap_for_tenants
 from bss.services.order_validation import customer_address_problem
 from catalog.offers import store_offer_get
 from provisioning.services import orders as provisioning_services
@@ -94,9 +95,11 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 @storefront_user_required
 def workspace(request: AuthenticatedHttpRequest, customer_id: int) -> HttpResponse:
     customer = bss_selectors.customer_get_for_user(user=request.user, customer_id=customer_id)
+    tenants = list(bss_selectors.tenant_list_for_user(user=request.user).filter(customer=customer))
+    gdap = gdap_for_tenants(t.pk for t in tenants)
     context = {
         "customer": customer,
-        "tenants": bss_selectors.tenant_list_for_user(user=request.user).filter(customer=customer),
+        "tenants": [(t, gdap[t.pk]) for t in tenants],
         "subscriptions": bss_selectors.subscription_list_for_user(user=request.user).filter(customer=customer),
         "orders": bss_selectors.order_list_for_user(user=request.user).filter(customer=customer)[:20],
     }

@@ -14,7 +14,8 @@ from bss import selectors
 from bss import selectors_backoffice as bo
 from bss.choices import CustomerStatus
 from bss.http import AuthenticatedHttpRequest
-from bss.models import Reseller
+from bss.models import MicrosoftTenant, Reseller
+from bss.selectors_gdap import gdap_for_tenants, gdap_templates
 from bss.services.customer_profile import InvalidCustomerProfile, customer_update
 
 VIEW_CUSTOMERS = "bss.view_customer"
@@ -61,8 +62,19 @@ def customer_detail(request: AuthenticatedHttpRequest, customer_id: int) -> Http
             objects=[("bss.Customer", customer.pk), *(("bss.MicrosoftTenant", t.pk) for t in tenants)]
         ),
         "can_edit": request.user.has_perm(CHANGE_CUSTOMERS),
+        **_gdap_context(request, tenants),
     }
     return render(request, "backoffice/customer_detail.html", context)
+
+
+def _gdap_context(request: AuthenticatedHttpRequest, tenants: list[MicrosoftTenant]) -> dict[str, object]:
+    """The customer's GDAP relationships per tenant, and what staff may request (backoffice/gdap acts on them)."""
+    gdap = gdap_for_tenants(t.pk for t in tenants)
+    return {
+        "gdap_tenants": [(t, gdap[t.pk]) for t in tenants],
+        "gdap_templates": gdap_templates().filter(instance__in={t.instance_id for t in tenants}),
+        "can_change_gdap": request.user.has_perm("bss.change_gdaprelationship"),
+    }
 
 
 @staff_required(CHANGE_CUSTOMERS)

@@ -18,12 +18,15 @@ from bss import selectors_backoffice as bo
 from bss.choices import OrderStatus
 from bss.exceptions import ApplicationError
 from bss.http import AuthenticatedHttpRequest
-from bss.models import Customer, Reseller, Subscription
+from bss.models import Customer, Order, Reseller, Subscription
 from bss.rules.permissions import Resource
+from bss.selectors_gdap import gdap_for_tenant
+from partnercenter.errors import PartnerCenterError
 from provisioning.models import ProvisioningOperation
 from provisioning.selectors_backoffice import operations_of_order, order_ids_by_partner_center_order_id
 from provisioning.services.lifecycle import operation_retry
 from provisioning.services.order_cancel import order_cancel, order_cancel_refusal
+from provisioning.services.orders import relationship_request_link
 
 VIEW_ORDERS = Resource.ORDER  # the API's check too (bss.rules.permissions.STAFF_VIEW_PERMISSIONS)
 CANCEL_ORDERS = "bss.change_order"
@@ -81,8 +84,22 @@ def order_detail(request: AuthenticatedHttpRequest, order_id: int) -> HttpRespon
             "can_cancel": request.user.has_perm(CANCEL_ORDERS) and not refusal,
             "cancel_refusal": refusal,
             "retryable": ("failed", "waiting", "retrying", "unknown"),
+            **_relationship_links(order),
         },
     )
+
+
+def _relationship_links(order: Order) -> dict[str, object]:
+    """The links the existing tenant's admin opens: the reseller relationship's (while the order waits for it)
+    and the GDAP relationship's approval link (while it waits for approval)."""
+    link, link_error = "", ""
+    if order.status == OrderStatus.AWAITING_RELATIONSHIP:
+        try:
+            link = relationship_request_link(instance=order.marketplace.instance, reseller=order.reseller)
+        except (ApplicationError, PartnerCenterError) as exc:
+            link_error = getattr(exc, "message", "") or "The relationship link is not available right now."
+    return {"relationship_link": link, "relationship_link_error": link_error,
+            "gdap": gdap_for_tenant(order.tenant_id) if order.tenant_id else None}
 
 
 @require_POST

@@ -95,6 +95,10 @@ class GdapRelationship(TimestampedModel):
     def is_live(self) -> bool:
         return self.status in GDAP_LIVE_STATUSES
 
+    @property
+    def role_names(self) -> list[str]:
+        return [ROLE_NAMES.get(r.lower(), r) for r in self.role_ids]
+
 
 # Least-privilege starting points (Entra built-in role template ids), seeded for every instance.
 HELPDESK_ADMINISTRATOR = "729827e3-9c14-49f7-bb1b-9608f156bbb8"
@@ -119,3 +123,19 @@ DEFAULT_TEMPLATES: tuple[dict[str, object], ...] = (
         "role_ids": [SECURITY_READER, DIRECTORY_READERS],
     },
 )
+
+# Names of the Entra built-in roles people read (role template id -> name).
+ROLE_NAMES = {
+    "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
+    "729827e3-9c14-49f7-bb1b-9608f156bbb8": "Helpdesk Administrator",
+    "f023fd81-a637-4b56-95fd-791ac0226033": "Service Support Administrator",
+    "88d8e3e3-8f55-4a1e-953a-9b9898b8876b": "Directory Readers",
+    "4d6ac14f-3453-41d0-bef9-a3e0c569773a": "License Administrator",
+    "5d6b6bb7-de71-4623-b4af-96380a352509": "Security Reader",
+    "fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
+    "29232cdf-9323-42fd-ade2-1d097af3e4de": "Exchange Administrator",
+    "f28a1f50-f6e7-4571-818b-6a12f2af6b6c": "SharePoint Administrator",
+    "69091246-20e8-4a56-aa4d-066075b2a7a8": "Teams Administrator",
+    "194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
+    "f2ef992c-3afb-46b9-b7cf-a126ee74c451": "Global Reader",
+}

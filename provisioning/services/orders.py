@@ -147,6 +147,9 @@ def _create_order_operations(
         if held_for_staff:  # the tenant is another reseller's customer's: it waits for staff, never for Microsoft
             payload["held_for_staff"] = True
         steps.append((OperationKind.AWAIT_RELATIONSHIP, payload, None))
+    if existing_tenant is not None and new_customer is None and not held_for_staff:
+        # GDAP asked at once: its approval link is shown next to the reseller relationship's
+        steps[:0] = gdap_pipeline.order_steps(instance)
     if acceptance is not None and acceptance.attested_at is None:
         steps.append((OperationKind.CONFIRM_AGREEMENT, {"acceptance_id": acceptance.pk}, None))
     cart_lines = [line for line in order.lines.all() if line.target_subscription_id is None]

@@ -13,9 +13,12 @@ from django.utils import timezone
 
 from bss import selectors as bss_selectors
 from bss.choices import Cloud, CustomerStatus, SubscriptionStatus
+from bss.exceptions import NotFound
 from bss.models import AuditEvent, AzureEntitlement, Customer, MicrosoftTenant, Subscription, User
 from bss.partner_center import cloud_for_instance, get_client
 from bss.rules.windows import cancellation_allowed
+from bss.selectors_gdap import TenantGdap, gdap_for_tenants
+from bss.services.gdap_admin import gdap_admin_access_refusal
 from catalog.models import Product
 from partnercenter import clouds
 from partnercenter import errors as pc_errors
@@ -78,6 +81,9 @@ class TenantView:
     portal: PortalShortcut
     has_azure_plan: bool = False
     azure_subscriptions: list[tuple[AzureEntitlement, str]] = field(default_factory=list)
+    gdap: TenantGdap | None = None
+    admin_refusal: str = ""
+    """Why the user may not open the admin portals on the customer's behalf now ("" when they may)."""
 
 
 @dataclass
@@ -132,8 +138,12 @@ def workspace_panel_for_user(*, user: User, customer_id: int) -> Panel:
         for s in subscriptions
     ]
     tenants = []
-    for tenant in bss_selectors.tenant_list_for_user(user=user).filter(customer=customer).order_by("default_domain"):
-        view = TenantView(tenant=tenant, portal=portal_shortcut(tenant))
+    tenant_rows = list(bss_selectors.tenant_list_for_user(user=user).filter(customer=customer)
+                       .order_by("default_domain"))
+    gdap = gdap_for_tenants(t.pk for t in tenant_rows)
+    for tenant in tenant_rows:
+        view = TenantView(tenant=tenant, portal=portal_shortcut(tenant), gdap=gdap[tenant.pk],
+                          admin_refusal=gdap_admin_access_refusal(actor=user, tenant=tenant, action="admin_portal"))
         for row in rows:
             if row.subscription.tenant_id == tenant.pk and row.is_azure_plan:
                 view.has_azure_plan = True
@@ -143,6 +153,14 @@ def workspace_panel_for_user(*, user: User, customer_id: int) -> Panel:
                 )
         tenants.append(view)
     return Panel(customer=customer, tenants=tenants, subscriptions=rows)
+
+
+def workspace_tenant_for_user(*, user: User, tenant_id: int) -> MicrosoftTenant:
+    """One tenant the user may see (a foreign one is NotFound)."""
+    tenant = bss_selectors.tenant_list_for_user(user=user).select_related("instance").filter(pk=tenant_id).first()
+    if tenant is None:
+        raise NotFound("Tenant not found.")
+    return tenant
 
 
 # --- the reseller's list of workspaces ------------------------------------------------------------------------------

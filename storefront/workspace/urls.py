@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.workspace_list, name="list"),
     path("renewals/", views.renewal_list, name="renewals"),
     path("customers/<int:customer_id>/", views.workspace_panel, name="panel"),
+    path("tenants/<int:tenant_id>/portal/<str:portal>/", views.tenant_portal, name="tenant_portal"),
     path("subscriptions/<int:subscription_id>/", views.subscription_detail, name="subscription"),
     path(
         "subscriptions/<int:subscription_id>/<str:action>/",

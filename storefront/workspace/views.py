@@ -23,6 +23,7 @@ from bss.choices import UserRole
 from bss.exceptions import ApplicationError
 from bss.http import AuthenticatedHttpRequest
 from bss.models import Subscription
+from bss.services.gdap_admin import gdap_admin_access_check
 from provisioning.models import ProvisioningOperation
 from storefront import confirmations
 from storefront import selectors as storefront_selectors
@@ -88,6 +89,29 @@ def subscription_detail(request: AuthenticatedHttpRequest, subscription_id: int)
         "next_charge": billing_selectors.next_charge(sub),
     }
     return _page(request, "workspace/subscription_detail.html", context)
+
+
+PORTALS = {"admin": "admin_portal", "azure": "azure_portal"}
+
+
+@storefront_user_required
+@require_GET
+def tenant_portal(request: AuthenticatedHttpRequest, tenant_id: int, portal: str) -> HttpResponse:
+    """Open a Microsoft portal of the tenant: on the customer's behalf (reseller, staff) only while a live GDAP
+    relationship grants a needed role; the refusal is shown on the panel."""
+    if portal not in PORTALS:
+        raise Http404("Not found")
+    tenant = selectors.workspace_tenant_for_user(user=request.user, tenant_id=tenant_id)
+    try:
+        gdap_admin_access_check(actor=request.user, tenant=tenant, action=PORTALS[portal])
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("workspace:panel", customer_id=tenant.customer_id)
+    shortcut = selectors.portal_shortcut(tenant)
+    if shortcut.retired:
+        messages.error(request, "This tenant is in a retired cloud: its portals are no longer available.")
+        return redirect("workspace:panel", customer_id=tenant.customer_id)
+    return redirect(shortcut.admin_url if portal == "admin" else shortcut.azure_url)
 
 
 # --- actions ----------------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ Azure entitlements): nothing is duplicated, nothing that already exists in the B
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import logging
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -20,8 +21,11 @@ from bss.exceptions import ApplicationError
 from bss.models import Customer, Marketplace, MicrosoftTenant, Subscription, User
 from bss.services.accounts import customer_create, tenant_create
 from bss.services.audit import audit_record, snapshot
+from bss.services.gdap_admin import gdap_relationships_link
 from bss.services.ledger import ledger_record
 from bss.services.subscriptions import subscription_record_entitlements
+from partnercenter.errors import PartnerCenterError
+from partnercenter.gdap_types import DelegatedAdminRelationship, GdapUnavailableError
 from partnercenter.types import AzureEntitlement as PcAzureEntitlement
 from partnercenter.types import Customer as PcCustomer
 from partnercenter.types import Subscription as PcSubscription
@@ -31,6 +35,8 @@ from reconciliation.imports.mapping import SubscriptionValues, is_azure_plan, su
 from reconciliation.imports.models import ImportItem, ImportResultRow, ImportRun
 from reconciliation.imports.services.report import item_set_outcome, result_row
 from reconciliation.imports.services.resellers import reseller_for
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -89,6 +95,8 @@ class FetchedCustomer:
     subscriptions: list[PcSubscription]
     # Azure subscriptions of the Azure plans that are new to the BSS, by Partner Center subscription id.
     entitlements: dict[str, list[PcAzureEntitlement]]
+    # The GDAP relationships Microsoft Graph holds with the customer (stored and linked to its tenant).
+    gdap: list[DelegatedAdminRelationship] = field(default_factory=list)
 
 
 def customer_fetch(client: Any, run: ImportRun, item: ImportItem) -> FetchedCustomer:
@@ -106,7 +114,18 @@ def customer_fetch(client: Any, run: ImportRun, item: ImportItem) -> FetchedCust
         for s in subscriptions
         if s.id not in known and is_azure_plan(s) and subscription_values(s).importable
     }
-    return FetchedCustomer(customer, subscriptions, entitlements)
+    return FetchedCustomer(customer, subscriptions, entitlements, _gdap_of(client, item.pc_customer_id))
+
+
+def _gdap_of(client: Any, customer_id: str) -> list[DelegatedAdminRelationship]:
+    """The customer's GDAP relationships; none when Graph is not set up or refuses (the import goes on)."""
+    try:
+        return list(client.gdap.list_relationships(customer_tenant_id=customer_id))
+    except GdapUnavailableError:
+        return []
+    except PartnerCenterError as exc:
+        logger.warning("GDAP relationships of customer %s not read: %s", customer_id, exc)
+        return []
 
 
 def customer_import(run: ImportRun, item: ImportItem, fetched: FetchedCustomer) -> None:
@@ -163,10 +182,13 @@ def customer_import(run: ImportRun, item: ImportItem, fetched: FetchedCustomer) 
                 result_row(run, item, RowObject.TENANT, item.pc_customer_id, domain, Outcome.CREATED, "", tenant.pk)
             )
         created_subs = _import_subscriptions(run, item, customer, tenant, fetched, rows, actor)
+        linked = len(gdap_relationships_link(tenant=tenant, relationships=fetched.gdap))
         if tenant_existed and not created_subs:
             outcome, reason = Outcome.SKIPPED, "already in the BSS: nothing new"
         elif tenant_existed:
             reason = f"{reason}; {created_subs} new subscription(s) added"
+        if linked:
+            reason = f"{reason}; {linked} GDAP relationship(s) linked"
         item_set_outcome(run, item, outcome, reason, customer, counts_as_done=True)
         ImportResultRow.objects.bulk_create(rows)  # after the customer's own row: the report reads top-down
         if created_subs:
