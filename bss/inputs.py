@@ -8,7 +8,7 @@ Frozen dataclasses, no Django: a view turns its validated form into these, the s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from bss.choices import AcceptanceRole
@@ -36,6 +36,12 @@ class OrderLineInput:
     max_quantity: int | None = None
     new_subscription_per_order: bool = False
     target_subscription_id: int | None = None
+    # An add-on: the BSS id of the base subscription it is bought for (co-terminous with it).
+    parent_subscription_id: int | None = None
+    # A promotion Partner Center confirmed eligible: `unit_price` is then the promotional price.
+    promotion_id: str = ""
+    promotion_ends_on: date | None = None
+    regular_unit_price: Decimal | None = None
 
     @property
     def catalog_item_id(self) -> str:

@@ -53,6 +53,15 @@ class OrderLine(models.Model):
     target_subscription = models.ForeignKey(
         "bss.Subscription", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # An add-on line: the base subscription it is bought for (co-terminous with it).
+    parent_subscription = models.ForeignKey(
+        "bss.Subscription", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # A promotion applied to the line: `unit_price` is then the promotional price, `regular_unit_price` the price
+    # without the promotion, `promotion_ends_on` the promotion's end date.
+    promotion_id = models.CharField(max_length=80, blank=True)
+    promotion_ends_on = models.DateField(null=True, blank=True)
+    regular_unit_price = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -30,6 +30,16 @@ class Subscription(TimestampedModel):
     cancellation_allowed_until = models.DateTimeField(null=True, blank=True)
     # Partner of record (indirect reseller's partner id) as Partner Center has it.
     pc_partner_id = models.CharField(max_length=20, blank=True)
+    # An add-on's base subscription (new commerce: co-terminous with it).
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="addons", help_text="Base (add-ons)"
+    )
+    # A new-commerce promotion applied at purchase: its id, the promotional unit price billed while it lasts,
+    # its end date, and the unit price without it (what the subscription costs once the promotion has ended).
+    promotion_id = models.CharField(max_length=80, blank=True)
+    promotion_unit_price = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    promotion_ends_on = models.DateField(null=True, blank=True)
+    regular_unit_price = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -314,6 +314,17 @@ def order_validate_targets(*, customer: Customer | None, lines: Sequence[OrderLi
     """Lines that add licences to an existing subscription: it must be the customer's, and active."""
     targets: dict[int, Subscription] = {}
     for line in lines:
+        if line.parent_subscription_id:
+            base = (
+                Subscription.objects.filter(pk=line.parent_subscription_id, customer=customer).first()
+                if customer is not None and customer.pk
+                else None
+            )
+            if base is None or base.status != SubscriptionStatus.ACTIVE or not base.pc_subscription_id:
+                raise OrderRefused(
+                    f"{line.product_name}: an add-on needs an active base subscription of this customer.",
+                    code="addon_base_not_active",
+                )
         if not line.target_subscription_id:
             continue
         sub = (

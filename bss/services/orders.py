@@ -366,6 +366,10 @@ def order_create(
                 unit_price=line.unit_price,
                 currency=line.currency.upper(),
                 target_subscription_id=line.target_subscription_id,
+                parent_subscription_id=line.parent_subscription_id,
+                promotion_id=line.promotion_id or "",
+                promotion_ends_on=line.promotion_ends_on,
+                regular_unit_price=line.regular_unit_price,
             )
             for line in lines
         ]

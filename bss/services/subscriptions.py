@@ -2,6 +2,7 @@
 confirmed (appending licence-ledger rows for quantities) and audit it."""
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -55,6 +56,25 @@ def _sync_dates(sub: Subscription, pc: PCSubscription) -> list[str]:
     return changed
 
 
+def _lifecycle_fields(tenant: MicrosoftTenant, order_line: OrderLine | None, pc: PCSubscription) -> dict[str, Any]:
+    """An add-on's base (the order line's, else Partner Center's `parentSubscriptionId`) and the promotion applied
+    (the order line's promotional price and end date; Partner Center's `promotionId` when it filled one in)."""
+    parent = order_line.parent_subscription if order_line is not None else None
+    if parent is None and pc.parent_subscription_id:
+        parent = Subscription.objects.filter(pc_subscription_id=pc.parent_subscription_id, tenant=tenant).first()
+    fields: dict[str, Any] = {"parent": parent, "promotion_id": pc.promotion_id or ""}
+    if order_line is not None and order_line.promotion_id:
+        fields.update(
+            promotion_id=pc.promotion_id or order_line.promotion_id,
+            promotion_unit_price=order_line.unit_price,
+            promotion_ends_on=order_line.promotion_ends_on,
+            regular_unit_price=order_line.regular_unit_price,
+        )
+    elif order_line is not None:
+        fields["regular_unit_price"] = order_line.unit_price
+    return fields
+
+
 @transaction.atomic
 def subscription_record_from_partner_center(
     *, tenant: MicrosoftTenant, order_line: OrderLine | None, pc: PCSubscription, actor: User | None = None
@@ -84,6 +104,7 @@ def subscription_record_from_partner_center(
         commitment_end_date=pc.commitment_end_date.date() if pc.commitment_end_date else None,
         cancellation_allowed_until=pc.cancellation_allowed_until_date,
         pc_partner_id=pc.partner_id or "",
+        **_lifecycle_fields(tenant, order_line, pc),
     )
     ledger_record(
         subscription=sub, kind=LedgerEventKind.PURCHASE, quantity_before=0, quantity_after=sub.quantity,
