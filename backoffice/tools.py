@@ -90,6 +90,14 @@ TOOLS: tuple[Tool, ...] = (
         "filters (status, expiring within N days, template) and CSV export.",
         permission="bss.view_gdaprelationship",
     ),
+    Tool(
+        title="Microsoft invoices and margin reconciliation",
+        url_name="money:home",
+        description="Microsoft's invoices per instance (import, progress), their three-way reconciliation with "
+        "our invoices (margin, leakage, variances by cause, drill-down, accept or bill it), a monthly chart and "
+        "the unbilled preview of the open month.",
+        permission="money.view_microsoftinvoice",
+    ),
 )
 
 

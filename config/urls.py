@@ -31,6 +31,7 @@ urlpatterns = [
     path("backoffice/tier2/", include("backoffice.tier2.urls")),
     path("backoffice/billing/", include("backoffice.billing.urls")),
     path("backoffice/gdap/", include("backoffice.gdap.urls")),
+    path("backoffice/money/", include("backoffice.money.urls")),
     path("store/workspace/", include("storefront.workspace.urls")),
     path("store/invoices/", include("storefront.invoices.urls")),
     path("store/", include("storefront.urls")),
