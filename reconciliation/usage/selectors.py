@@ -131,3 +131,28 @@ def customers_with_usage(year: int, month: int) -> list[dict[str, Any]]:
             .values("customer_id", "customer__company_name", "currency")
             .annotate(total=Sum("billing_total")).order_by("-total"))
     return [dict(row) for row in rows]
+
+
+def latest_month(customer: Customer, today: dt.date) -> tuple[int, int]:
+    """The month a usage page opens on: the latest month with usage of the customer, else this month."""
+    last = UsageLine.objects.filter(customer=customer).order_by("-usage_date").values_list("usage_date", flat=True)
+    day = last.first() or today
+    return day.year, day.month
+
+
+def parse_month(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
+    """`YYYY-MM` from a query string, or the default when absent or malformed."""
+    try:
+        year, month = (int(part) for part in (text or "").split("-", 1))
+    except ValueError:
+        return default
+    return (year, month) if 2000 <= year <= 2100 and 1 <= month <= 12 else default
+
+
+def daily_rows(customer: Customer, year: int, month: int, *, entitlement_id: str = "") -> list[dict[str, Any]]:
+    """Spend per day, Azure subscription and meter category (the CSV export)."""
+    rows = (customer_lines(customer, year, month, entitlement_id=entitlement_id)
+            .values("usage_date", "entitlement_id", "entitlement_name", "meter_category", "currency")
+            .annotate(quantity=Sum("quantity"), total=Sum("billing_total"))
+            .order_by("usage_date", "entitlement_name", "meter_category"))
+    return [dict(row) for row in rows]

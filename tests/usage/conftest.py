@@ -10,8 +10,8 @@ from reconciliation.usage.services.imports import import_step
 from tests.reconciliation.conftest import Estate, estate, instance, sim  # noqa: F401 - fixtures re-used here
 
 
-def sim_now(sim) -> dt.datetime:
-    return dt.datetime.fromisoformat(sim.control.now().replace("Z", "+00:00"))
+def sim_now(handle) -> dt.datetime:
+    return dt.datetime.fromisoformat(handle.control.now().replace("Z", "+00:00"))
 
 
 def import_until_done(row: UsageImport, *, now: dt.datetime | None = None, max_steps: int = 10) -> UsageImport:

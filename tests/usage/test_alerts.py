@@ -75,7 +75,7 @@ def test_the_database_refuses_a_second_alert_for_the_same_threshold_and_month():
 def test_forecast_over_budget_alerts_before_the_budget_is_spent():
     customer = CustomerFactory()
     budget = UsageBudgetFactory(customer=customer, amount=Decimal("300.00"), thresholds=[100], spike_factor=None)
-    spend(customer, {d: "10.00" for d in range(1, 11)})  # 100.00 in 10 days: 30 days forecast 300 + ... = 300
+    spend(customer, dict.fromkeys(range(1, 11), "10.00"))  # 100.00 in 10 days: forecast exactly 300.00
 
     assert budget_check(budget, year=2025, month=6) == []  # forecast 300.00 is not over 300.00
     spend(customer, {11: "12.00"})
