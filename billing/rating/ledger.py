@@ -99,10 +99,12 @@ def _pricing_from(event: SubscriptionEvent) -> TermPricing:
 class _Replay:
     """Replays one subscription's events in time order, appending charge rows."""
 
-    def __init__(self, options: RatingOptions) -> None:
+    def __init__(self, options: RatingOptions, *, since: date | None = None) -> None:
         self.options = options
         self.sub: _Subscription | None = None
         self.charges: list[Charge] = []
+        #: Cycles ordered before this day advance the subscription without being priced (nobody reads their rows).
+        self.since = _midnight(since) if since is not None else None
 
     # -- cycles ----------------------------------------------------------------------------------------------
 
@@ -116,6 +118,9 @@ class _Replay:
             if start > sub.pricing.term_end or _midnight(start) > until:
                 return
             cycle = sub.pricing.cycle_on(start)
+            if self.since is not None and _midnight(start) < self.since:
+                sub.charged_through = cycle.end
+                continue
             # No Partner Center operation stands behind a cycle charge; its reference id is ours, stable per cycle.
             self.charges.append(
                 cycle_charge(
@@ -308,17 +313,23 @@ def _in_time_order(events: Iterable[SubscriptionEvent]) -> list[SubscriptionEven
 
 
 def rate_subscription(
-    events: Iterable[SubscriptionEvent], *, through: date, options: RatingOptions = DEFAULT_OPTIONS
+    events: Iterable[SubscriptionEvent],
+    *,
+    through: date,
+    options: RatingOptions = DEFAULT_OPTIONS,
+    since: date | None = None,
 ) -> list[Charge]:
     """Every charge row of one subscription's history up to the end of `through` (UTC), in time order.
 
-    Events after `through` are ignored; cycles starting after it are not billed yet. Raises `RatingError`
-    (`RefundWindowClosed`, `LedgerInconsistent`) for a history Partner Center would not have produced.
+    Events after `through` are ignored; cycles starting after it are not billed yet. With `since`, the cycle
+    charges ordered before that day are left out (replayed, not priced: a billing period's rating skips the
+    months it drops anyway); event rows are all kept. Raises `RatingError` (`RefundWindowClosed`,
+    `LedgerInconsistent`) for a history Partner Center would not have produced.
     """
     ordered = _in_time_order(events)
     if len({e.subscription_id for e in ordered}) > 1:
         raise RatingError("rate_subscription rates one subscription; use rate_billing_period for several")
-    replay = _Replay(options)
+    replay = _Replay(options, since=since)
     end = _midnight(through + ONE_DAY)
     for event in ordered:
         if event.effective_at >= end:
@@ -351,7 +362,7 @@ def rate_billing_period(
     for history in _by_subscription(events):
         rows.extend(
             c
-            for c in rate_subscription(history, through=period.last_day, options=options)
+            for c in rate_subscription(history, through=period.last_day, options=options, since=period.first_day)
             if period.contains(c.order_at.date())
         )
     return sorted(rows, key=lambda c: (c.order_at, c.subscription_id))

@@ -28,10 +28,19 @@ def _locked_counter(issuer: Issuer, series: str, year: int) -> NumberCounter:
 
 def next_number(*, issuer: Issuer, series: str, year: int) -> str:
     """The next number of the series, e.g. INV-2026-000042 (call within the finalising transaction)."""
+    return next_numbers(issuer=issuer, series=series, year=year, count=1)[0]
+
+
+def next_numbers(*, issuer: Issuer, series: str, year: int, count: int) -> list[str]:
+    """The next `count` numbers of the series, consecutive, in one counter update (a batch of documents finalised
+    in one transaction: the numbers come back with it if it rolls back)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("next_number must run inside the transaction that finalises the document")
+    if count <= 0:
+        return []
     counter = _locked_counter(issuer, series, year)
-    counter.last_number += 1
+    first = counter.last_number + 1
+    counter.last_number += count
     counter.save(update_fields=["last_number"])
     prefix = issuer.credit_note_prefix if series == NumberSeries.CREDIT_NOTE else issuer.number_prefix
-    return f"{prefix}-{year}-{counter.last_number:06d}"
+    return [f"{prefix}-{year}-{n:06d}" for n in range(first, counter.last_number + 1)]

@@ -110,10 +110,11 @@ def test_a_run_that_stops_half_way_leaves_no_partial_invoice_and_resumes(provide
     buy(second, at(2025, 6, 3), 3, price="10.00")
     write = runs._write_invoice
 
-    def crash_on_b(run, bill, invoice, drafts, decision):
-        write(run, bill, invoice, drafts, decision)
-        if bill.customer == second:
+    def crash_on_b(run, plan, invoice, manual):
+        lines = write(run, plan, invoice, manual)
+        if plan.bill.customer == second:
             raise RuntimeError("worker lost")
+        return lines
 
     monkeypatch.setattr(runs, "_write_invoice", crash_on_b)
     run = run_june()
