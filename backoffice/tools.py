@@ -70,6 +70,20 @@ TOOLS: tuple[Tool, ...] = (
         permission="reconciliation.view_reconciliationrun",
     ),
     Tool(
+        title="Azure usage",
+        url_name="usage:home",
+        description="Azure plan daily-rated usage per customer, Azure subscription and meter category: imports, "
+        "chart, forecast, CSV; budgets and alerts.",
+        permission="usage.view_usageimport",
+    ),
+    Tool(
+        title="Renewal planner",
+        url_name="renewals:planner",
+        description="Renewals due in the next days: seats, price at renewal, changes at renewal (set in bulk), "
+        "reminders sent; CSV export.",
+        permission="bss.view_subscription",
+    ),
+    Tool(
         title="Import Office 365 Customers",
         url_name="imports:home",
         description="Bring existing Partner Center customers, tenants and subscriptions into the BSS "

@@ -33,6 +33,7 @@ urlpatterns = [
     path("backoffice/gdap/", include("backoffice.gdap.urls")),
     path("backoffice/renewals/", include("backoffice.renewals.urls")),
     path("backoffice/money/", include("backoffice.money.urls")),
+    path("backoffice/usage/", include("backoffice.usage.urls")),
     path("store/workspace/usage/", include("storefront.workspace.usage_urls")),
     path("store/workspace/", include("storefront.workspace.urls")),
     path("store/invoices/", include("storefront.invoices.urls")),

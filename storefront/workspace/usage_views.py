@@ -5,38 +5,19 @@ meter category), the forecast to month end, a CSV export, and the budgets with t
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from bss import selectors as bss_selectors
 from bss.choices import UserRole
 from bss.exceptions import ApplicationError
 from bss.http import AuthenticatedHttpRequest
-from bss.models import Customer
-from reconciliation.usage import selectors
-from reconciliation.usage.chart import usage_day_chart
-from reconciliation.usage.exports import usage_csv
+from reconciliation.usage.page import month_csv, usage_context
 from reconciliation.usage.services.budgets import budget_delete, budget_set
 from storefront import selectors as storefront_selectors
 from storefront.access import storefront_user_required
-
-
-def usage_context(customer: Customer, month_text: str | None, entitlement: str) -> dict[str, Any]:
-    year, month = selectors.parse_month(month_text, selectors.latest_month(customer, timezone.now().date()))
-    summary = selectors.usage_summary(customer, year, month, entitlement_id=entitlement)
-    series = summary.day_series()
-    days_left = summary.days_in_month - (summary.last_day.day if summary.last_day else 0)
-    per_day = ((summary.forecast - summary.total) / days_left) if days_left and not summary.closed else None
-    chart = usage_day_chart(series, currency=summary.currency, forecast_per_day=per_day,
-                            label=f"Azure usage per day, {year}-{month:02d} ({summary.currency})")
-    return {"customer": customer, "summary": summary, "chart": chart, "month_value": f"{year}-{month:02d}",
-            "entitlement": entitlement, "entitlements": selectors.entitlements_of(customer),
-            "budgets": selectors.budgets_of(customer), "alerts": selectors.alerts_of(customer, limit=20)}
 
 
 def _page(request: AuthenticatedHttpRequest, customer_id: int, *, status: int = 200,
@@ -59,11 +40,9 @@ def usage_page(request: AuthenticatedHttpRequest, customer_id: int) -> HttpRespo
 @require_GET
 def usage_export(request: AuthenticatedHttpRequest, customer_id: int) -> HttpResponse:
     customer = bss_selectors.customer_get_for_user(user=request.user, customer_id=customer_id)
-    year, month = selectors.parse_month(request.GET.get("month"),
-                                        selectors.latest_month(customer, timezone.now().date()))
-    rows = selectors.daily_rows(customer, year, month, entitlement_id=(request.GET.get("entitlement") or "").lower())
-    response = HttpResponse(usage_csv(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="azure-usage-{customer.pk}-{year}-{month:02d}.csv"'
+    text, name = month_csv(customer, request.GET.get("month"), (request.GET.get("entitlement") or "").lower())
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
