@@ -17,6 +17,7 @@ class OperationKind(models.TextChoices):
     SET_AUTO_RENEW = "set_auto_renew", "Set auto-renew"
     CANCEL = "cancel", "Cancel subscription"
     REQUEST_GDAP = "request_gdap", "Request GDAP (delegated admin) relationship"
+    SET_NEXT_TERM = "set_next_term", "Set changes at renewal (next-term instruction)"
 
 
 # Kinds that change something in Partner Center: a timeout leaves them "unknown" until a read-back settles them.
@@ -32,6 +33,7 @@ WRITE_KINDS = frozenset(
         OperationKind.SET_AUTO_RENEW,
         OperationKind.CANCEL,
         OperationKind.REQUEST_GDAP,
+        OperationKind.SET_NEXT_TERM,
     }
 )
 
@@ -42,6 +44,7 @@ SUBSCRIPTION_CHANGE_KINDS = frozenset(
         OperationKind.REACTIVATE,
         OperationKind.SET_AUTO_RENEW,
         OperationKind.CANCEL,
+        OperationKind.SET_NEXT_TERM,
     }
 )
 

@@ -57,6 +57,7 @@ class FindingKind(models.TextChoices):
     SKU = "sku", "SKU mismatch"
     COMMITMENT_END_DATE = "commitment_end_date", "Commitment end date mismatch"
     ORPHAN = "orphan", "Orphan (customer no longer related)"
+    NEXT_TERM_MISSING = "next_term_missing", "Change at renewal missing in Partner Center"
 
 
 class FindingStatus(models.TextChoices):
@@ -86,6 +87,7 @@ class Resolution(models.TextChoices):
     IMPORTED = "imported", "Imported into the BSS"
     IGNORED = "ignored", "Accepted / ignored"
     CLEARED = "cleared", "No longer differs"
+    REAPPLIED = "reapplied", "Re-applied the change at renewal"
 
 
 class CorrectiveAction(models.TextChoices):
@@ -96,6 +98,7 @@ class CorrectiveAction(models.TextChoices):
     LINK = "link", "Link to a BSS subscription"
     IMPORT = "import", "Import into the BSS"
     IGNORE = "ignore", "Accept / ignore (with a reason)"
+    REAPPLY = "reapply", "Re-apply the change at renewal to Partner Center"
 
 
 # Which actions make sense for which kind. Term, billing cycle, SKU and end date cannot be changed with a
@@ -119,6 +122,8 @@ ACTIONS_BY_KIND: dict[str, tuple[str, ...]] = {
     FindingKind.SKU: (CorrectiveAction.ADOPT_PARTNER_CENTER, CorrectiveAction.IGNORE),
     FindingKind.COMMITMENT_END_DATE: (CorrectiveAction.ADOPT_PARTNER_CENTER, CorrectiveAction.IGNORE),
     FindingKind.ORPHAN: (CorrectiveAction.ADOPT_PARTNER_CENTER, CorrectiveAction.IGNORE),
+    # Microsoft deleted the instruction on a mid-term change: send the BSS's again (or accept its loss).
+    FindingKind.NEXT_TERM_MISSING: (CorrectiveAction.REAPPLY, CorrectiveAction.IGNORE),
 }
 
 # Kinds an auto-apply policy may adopt on nightly runs (adopting is the only unattended action).

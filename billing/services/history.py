@@ -154,6 +154,8 @@ def _add_confirmed_renewals(
     events = history.events
     if not events or any(e.kind is EventKind.CANCEL for e in events) or subscription.commitment_end_date is None:
         return
+    if any(e.kind is EventKind.RENEW for e in events):
+        return  # the BSS records the renewals it observes (`bss.services.renewals`): infer only without them
     opening = [e for e in events if (e.kind in _TERM_OPENING and e.quantity_before == 0) or e.kind is EventKind.RENEW]
     last = max(opening, key=lambda e: e.term_end, default=None)
     if last is None:

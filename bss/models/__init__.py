@@ -4,6 +4,7 @@ from bss.models.gdap import GdapRelationship, GdapRoleTemplate
 from bss.models.instances import PartnerCenterInstance
 from bss.models.mca import MCAAcceptance
 from bss.models.orders import Order, OrderLine
+from bss.models.renewals import NextTermInstruction
 from bss.models.subscriptions import AzureEntitlement, LicenseLedgerEntry, Subscription
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "MCAAcceptance",
     "Marketplace",
     "MicrosoftTenant",
+    "NextTermInstruction",
     "Order",
     "OrderLine",
     "PartnerCenterInstance",

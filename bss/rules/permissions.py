@@ -40,6 +40,7 @@ class SubscriptionAction(StrEnum):
     SUSPEND = "suspend"
     REACTIVATE = "reactivate"
     CANCEL = "cancel"
+    NEXT_TERM = "next_term"  # changes at renewal (a scheduled next-term instruction)
 
 
 CUSTOMER_ACTIONS: Final = frozenset({SubscriptionAction.INCREASE, SubscriptionAction.AUTO_RENEW})

@@ -1,5 +1,5 @@
 """Change a subscription's licence quantity (a change asked for, or an order line adding licences); on success the
-BSS quantity follows, with its licence ledger row."""
+BSS quantity follows, with its licence ledger row, and the wanted next-term instruction is re-applied."""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ def quantity_changed(op: ProvisioningOperation, outcome: Outcome) -> None:
         actor=op.created_by,
         reason=op.payload.get("reason", "change"),
     )
+    # Microsoft deleted the scheduled next-term instruction with this mid-term change: send the wanted one again.
+    from provisioning.services.renewals import next_term_reapply  # the services import the pipeline's registry
+
+    next_term_reapply(subscription=subscription_of(op), reason="after_quantity_change")
 
 
 STEP = change_step(_set_quantity, _reflects, quantity_changed)

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from provisioning.choices import OperationKind
-from provisioning.pipeline import agreement, auto_renew, cancel, cart, customer, partner_order, quantity, relationship
+from provisioning.pipeline import (
+    agreement,
+    auto_renew,
+    cancel,
+    cart,
+    customer,
+    next_term,
+    partner_order,
+    quantity,
+    relationship,
+)
 from provisioning.pipeline import gdap as gdap_request
 from provisioning.pipeline import status as subscription_status
 from provisioning.pipeline.base import Step
@@ -22,4 +32,5 @@ STEPS: dict[str, Step] = {
     OperationKind.SET_AUTO_RENEW: auto_renew.STEP,
     OperationKind.CANCEL: cancel.STEP,
     OperationKind.REQUEST_GDAP: gdap_request.STEP,
+    OperationKind.SET_NEXT_TERM: next_term.STEP,
 }

@@ -32,6 +32,10 @@ def status_changed(op: ProvisioningOperation, outcome: Outcome) -> None:
     subscription_services.subscription_apply_status(
         subscription=subscription_of(op), pc=outcome.data, actor=op.created_by
     )
+    # Microsoft deletes the scheduled next-term instruction on a status change: re-apply it once active again.
+    from provisioning.services.renewals import next_term_reapply  # the services import the pipeline's registry
+
+    next_term_reapply(subscription=subscription_of(op), reason="after_status_change")
 
 
 SUSPEND = change_step(_suspend, _is_suspended, status_changed)

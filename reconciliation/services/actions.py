@@ -24,10 +24,13 @@ from bss.inputs import ChangeBaseline
 from bss.models import MicrosoftTenant, Subscription
 from bss.models import User as BssUser
 from bss.partner_center import get_client, pc_error_message
+from bss.rules.permissions import RECONCILIATION_PUSH_PERMISSION
 from bss.services.audit import audit_record, snapshot
 from bss.services.ledger import ledger_record
+from bss.services.renewals import subscription_record_billing_plan_change
 from partnercenter import errors as pc_errors
 from provisioning.services.changes import subscription_change_request
+from provisioning.services.renewals import next_term_reapply_request
 from reconciliation import comparators, locks
 from reconciliation.choices import (
     ACTIONS_BY_KIND,
@@ -41,6 +44,7 @@ from reconciliation.imports.mapping import subscription_values
 from reconciliation.imports.services.customers import subscription_import
 from reconciliation.models import Finding
 from reconciliation.services.findings import bss_snapshot, finding_check_transition
+from reconciliation.services.renewals import renewal_price
 
 BULK_LIMIT = 5000
 
@@ -83,7 +87,7 @@ def subscription_adopt_partner_center_values(
         raise ApplicationError(f"Cannot adopt {', '.join(sorted(unknown))}.", code="not_adoptable")
     subscription = locks.subscription_lock(subscription.pk)
     before = snapshot(subscription, list(values))
-    quantity_before = subscription.quantity
+    quantity_before, billing_cycle_before = subscription.quantity, subscription.billing_cycle
     for name, value in values.items():
         setattr(subscription, name, value)
     subscription.full_clean(exclude=["customer", "tenant", "order_line"], validate_unique=False)
@@ -96,6 +100,11 @@ def subscription_adopt_partner_center_values(
             quantity_after=subscription.quantity,
             reason="reconciliation_adopt",
             actor=actor if actor is not None and actor.pk else None,
+        )
+    if "billing_cycle" in values:
+        subscription_record_billing_plan_change(
+            subscription=subscription, billing_cycle_before=billing_cycle_before, price_of=renewal_price,
+            actor=actor if actor is not None and actor.pk else None, reason="reconciliation_adopt",
         )
     audit_record(
         actor=actor,
@@ -286,6 +295,31 @@ def finding_push_bss(*, actor: BssUser, finding: Finding) -> Finding:
 
 
 @transaction.atomic
+def finding_reapply(*, actor: BssUser, finding: Finding) -> Finding:
+    """Send the change at renewal the BSS keeps to Partner Center again (Microsoft deleted it on a mid-term
+    change), as a provisioning operation; the finding is resolved with the operation's id and the next run shows
+    whether Partner Center holds it."""
+    finding = _finding_for_action(finding, CorrectiveAction.REAPPLY)
+    if finding.subscription_id is None:
+        raise ApplicationError("The BSS subscription of this finding no longer exists.", code="subscription_gone")
+    subscription = locks.subscription_lock(finding.subscription_id)
+    try:
+        operation = next_term_reapply_request(
+            actor=actor, subscription=subscription, staff_permission=RECONCILIATION_PUSH_PERMISSION
+        )
+    except ApplicationError as exc:
+        raise ApplicationError(
+            f"Provisioning refused to re-apply the change at renewal: {exc.message}",
+            code="reapply_refused",
+            extra={"provisioning_code": exc.code, **exc.extra},
+        ) from exc
+    return _finding_resolve(
+        finding, actor=actor, action="reapply", resolution=Resolution.REAPPLIED,
+        extra={"provisioning_operation_id": operation.pk},
+    )
+
+
+@transaction.atomic
 def finding_link(*, actor: BssUser, finding: Finding, subscription: Subscription) -> Finding:
     """Attach an unknown Partner Center subscription to an existing BSS subscription of the same tenant (one
     without a Partner Center id, or whose id Partner Center does not know). The next run compares the pair."""
@@ -421,6 +455,8 @@ def _apply_one(
         return finding_import(actor=actor, finding=finding)
     if action == CorrectiveAction.IGNORE:
         return finding_ignore(actor=actor, finding=finding, reason=reason)
+    if action == CorrectiveAction.REAPPLY:
+        return finding_reapply(actor=actor, finding=finding)
     target = subscription
     if target is None and finding.suggested_subscription_id:
         target = Subscription.objects.filter(pk=finding.suggested_subscription_id).first()

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from bss.models import Subscription
+from bss.models import MicrosoftTenant, Subscription
 from bss.partner_center import get_client, pc_error_message
 from partnercenter import errors as pc_errors
 from partnercenter.types import Subscription as PcSubscription
@@ -24,6 +24,7 @@ from reconciliation.choices import CUSTOMER_CHECK_FINISHED, RUN_ACTIVE_STATUSES,
 from reconciliation.models import ReconciliationCustomerCheck, ReconciliationRun
 from reconciliation.services.auto_apply import findings_auto_apply
 from reconciliation.services.findings import bss_snapshot, findings_record
+from reconciliation.services.renewals import next_term_differences, renewals_record
 from reconciliation.services.runs import reconciliation_run_finish_if_done
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,6 @@ def _customer_check(check: ReconciliationCustomerCheck) -> CheckOutcome:
         status=CustomerCheckStatus.RUNNING, started_at=timezone.now()
     )
     tenant = check.tenant
-    bss = [bss_snapshot(s) for s in Subscription.objects.filter(tenant=tenant).order_by("pk")]
     pc: list[PcSubscription] = []
     differences: list[comparators.Difference]
     try:
@@ -73,11 +73,13 @@ def _customer_check(check: ReconciliationCustomerCheck) -> CheckOutcome:
     except (pc_errors.NotFoundError, pc_errors.PermissionDeniedError) as exc:
         if isinstance(exc, pc_errors.PermissionDeniedError) and exc.code != NO_RELATIONSHIP_CODE:
             return _check_finish(check, status=CustomerCheckStatus.FAILED, error=pc_error_message(exc), pc_calls=1)
-        differences = [comparators.orphan_difference(bss, reason=pc_error_message(exc))]
+        differences = [comparators.orphan_difference(bss_of(tenant), reason=pc_error_message(exc))]
     except pc_errors.PartnerCenterError as exc:
         return _check_finish(check, status=CustomerCheckStatus.FAILED, error=pc_error_message(exc), pc_calls=1)
     else:
-        differences = comparators.compare_customer(bss, pc, now=timezone.now())
+        renewals_record(tenant=tenant, pc=pc)  # renewals Partner Center made are recorded, not reported
+        differences = comparators.compare_customer(bss_of(tenant), pc, now=timezone.now())
+        differences += next_term_differences(tenant=tenant, pc=pc, now=timezone.now())
     details = {s.id.lower(): comparators.pc_details(s) for s in pc}
     findings, pending = findings_record(run=run, tenant=tenant, differences=differences, details=details)
     outcome = _check_finish(
@@ -86,6 +88,10 @@ def _customer_check(check: ReconciliationCustomerCheck) -> CheckOutcome:
     if run.trigger == RunTrigger.NIGHTLY:
         outcome.auto_applied = findings_auto_apply(run_id=run.pk, findings=findings)
     return outcome
+
+
+def bss_of(tenant: MicrosoftTenant) -> list[comparators.BssSubscription]:
+    return [bss_snapshot(s) for s in Subscription.objects.filter(tenant=tenant).order_by("pk")]
 
 
 def _check_finish(

@@ -30,6 +30,7 @@ from bss.models import (
     Marketplace,
     MCAAcceptance,
     MicrosoftTenant,
+    NextTermInstruction,
     Order,
     OrderLine,
     PartnerCenterInstance,
@@ -279,3 +280,12 @@ class GdapRelationshipFactory(ModelFactory[GdapRelationship]):
     duration_days = 730
     activated_at = factory.LazyFunction(timezone.now)
     end_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=730))
+
+
+class NextTermInstructionFactory(ModelFactory[NextTermInstruction]):
+    class Meta:
+        model = NextTermInstruction
+
+    subscription = factory.SubFactory(SubscriptionFactory, commitment_end_date=dt.date(2027, 6, 30))
+    quantity = 3
+    term_end = factory.SelfAttribute("subscription.commitment_end_date")
