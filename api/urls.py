@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from api import billing, catalog_views, commerce_views, views
+from api import billing, catalog_views, commerce_views, money, usage, views
 
 router = DefaultRouter()
 router.register("customers", views.CustomerViewSet, basename="customer")
@@ -10,6 +10,7 @@ router.register("orders", views.OrderViewSet, basename="order")
 router.register("mca-acceptances", views.MCAAcceptanceViewSet, basename="mca-acceptance")
 router.register("invoices", billing.InvoiceViewSet, basename="invoice")
 router.register("credit-notes", billing.CreditNoteViewSet, basename="credit-note")
+router.register("money/invoices", money.MicrosoftInvoiceViewSet, basename="money-invoice")
 
 urlpatterns = [
     path("catalog/offers/", catalog_views.CatalogOffersView.as_view(), name="catalog-offers"),
@@ -25,5 +26,9 @@ urlpatterns = [
     path("credit-notes/<int:pk>/pdf", billing.CreditNotePdfView.as_view(), name="credit-note-pdf"),
     path("customers/<int:pk>/unbilled-charges/", billing.UnbilledChargesView.as_view(),
          name="customer-unbilled-charges"),
+    path("customers/<int:pk>/azure-usage/", usage.AzureUsageView.as_view(), name="customer-azure-usage"),
+    path("customers/<int:pk>/azure-budgets/", usage.AzureBudgetsView.as_view(), name="customer-azure-budgets"),
+    path("customers/<int:pk>/azure-budgets/<int:budget_id>/", usage.AzureBudgetDetailView.as_view(),
+         name="customer-azure-budget"),
     *router.urls,
 ]

@@ -345,6 +345,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # Separate request/response components, so required/read-only/minLength are exact for each direction.
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets whose field name ("kind", "status") other components use for other choices.
+    "ENUM_NAME_OVERRIDES": {
+        "MicrosoftInvoiceKindEnum": "reconciliation.money.choices.InvoiceKind",
+        "MicrosoftImportStatusEnum": "reconciliation.money.choices.ImportStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_error_responses",
