@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from api import billing, catalog_views, commerce_views, money, views
+from api import billing, catalog_views, commerce_views, money, usage, views
 
 router = DefaultRouter()
 router.register("customers", views.CustomerViewSet, basename="customer")
@@ -26,5 +26,9 @@ urlpatterns = [
     path("credit-notes/<int:pk>/pdf", billing.CreditNotePdfView.as_view(), name="credit-note-pdf"),
     path("customers/<int:pk>/unbilled-charges/", billing.UnbilledChargesView.as_view(),
          name="customer-unbilled-charges"),
+    path("customers/<int:pk>/azure-usage/", usage.AzureUsageView.as_view(), name="customer-azure-usage"),
+    path("customers/<int:pk>/azure-budgets/", usage.AzureBudgetsView.as_view(), name="customer-azure-budgets"),
+    path("customers/<int:pk>/azure-budgets/<int:budget_id>/", usage.AzureBudgetDetailView.as_view(),
+         name="customer-azure-budget"),
     *router.urls,
 ]

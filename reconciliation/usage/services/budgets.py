@@ -51,7 +51,7 @@ def budget_set(*, user: User, customer_id: int, amount: Decimal | str, entitleme
         customer=customer, entitlement_id=entitlement_id.strip().lower(),
         defaults={"amount": value, "currency": customer.marketplace.currency, "thresholds": _thresholds(thresholds),
                   "forecast_alert": forecast_alert, "spike_factor": spike, "spike_window_days": spike_window_days,
-                  "created_by": user})
+                  "created_by": user if user.pk else None})
     audit_record(actor=user, action="usage.budget_set" if not created else "usage.budget_create", obj=budget,
                  after={"amount": str(value), "entitlement_id": budget.entitlement_id,
                         "thresholds": budget.thresholds})
