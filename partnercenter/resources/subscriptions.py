@@ -202,10 +202,15 @@ class SubscriptionsResource:
         )
 
     def set_auto_renew(self, *, customer_id: str, subscription_id: str, enabled: bool, request_id: str) -> Subscription:
+        """Turn auto-renew on or off. Off also drops a scheduled next-term instruction: Partner Center accepts
+        instructions only on an auto-renewing subscription (800002), and there is no next term to change."""
+        changes: dict[str, Any] = {"autoRenewEnabled": enabled}
+        if not enabled:
+            changes["scheduledNextTermInstructions"] = None
         return self.update(
             customer_id=customer_id,
             subscription_id=subscription_id,
-            changes={"autoRenewEnabled": enabled},
+            changes=changes,
             request_id=request_id,
         )
 

@@ -158,3 +158,17 @@ def test_missing_instruction_is_a_finding_and_reapply_fixes_it(
     reconcile(sub)
     assert not Finding.objects.filter(subscription=sub, kind=FindingKind.NEXT_TERM_MISSING,
                                       status=FindingStatus.OPEN).exists()
+
+
+def test_turning_auto_renew_off_drops_the_change_at_renewal(subscription, reseller_user, pc_sim, run_after_commit):
+    run_after_commit(renewals.next_term_request, actor=reseller_user, subscription=subscription,
+                     wanted=renewals.NextTermRequest(quantity=3))
+
+    op = run_after_commit(changes.subscription_change_request, actor=reseller_user, subscription=subscription,
+                          auto_renew=False)
+    op.refresh_from_db()
+
+    assert op.status == OperationStatus.SUCCEEDED, op.last_error_message
+    assert _pc(pc_sim, subscription).auto_renew is False
+    assert _pc(pc_sim, subscription).scheduled_next_term_instructions is None
+    assert not NextTermInstruction.objects.filter(subscription=subscription).exists()
