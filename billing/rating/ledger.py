@@ -117,10 +117,13 @@ class _Replay:
             start = sub.charged_through + ONE_DAY
             if start > sub.pricing.term_end or _midnight(start) > until:
                 return
-            cycle = sub.pricing.cycle_on(start)
             if self.since is not None and _midnight(start) < self.since:
-                sub.charged_through = cycle.end
+                # Left out: jump to the last cycle starting before `since` (and by `until`, in the term) at once.
+                last = min(self.since.date() - ONE_DAY, until.astimezone(UTC).date(), sub.pricing.term_end)
+                jump = sub.pricing.cycle_on(last)
+                sub.charged_through = jump.end if jump.start >= start else sub.pricing.cycle_on(start).end
                 continue
+            cycle = sub.pricing.cycle_on(start)
             # No Partner Center operation stands behind a cycle charge; its reference id is ours, stable per cycle.
             self.charges.append(
                 cycle_charge(
@@ -177,6 +180,8 @@ class _Replay:
                 outgoing=False,
                 options=self.options,
             )
+        elif self.since is not None and event.effective_at < self.since:
+            first = None  # ordered before the rows kept: not priced
         else:
             first = cycle_charge(
                 pricing,
@@ -188,7 +193,8 @@ class _Replay:
                 first_day=day,
                 options=self.options,
             )
-        self.charges.append(first)
+        if first is not None:
+            self.charges.append(first)
         self.sub = _Subscription(
             pricing=pricing,
             quantity=event.quantity_after,
