@@ -57,6 +57,8 @@ class FindingKind(models.TextChoices):
     SKU = "sku", "SKU mismatch"
     COMMITMENT_END_DATE = "commitment_end_date", "Commitment end date mismatch"
     ORPHAN = "orphan", "Orphan (customer no longer related)"
+    GDAP_MISSING = "gdap_missing", "No active GDAP relationship"
+    GDAP_EXPIRING = "gdap_expiring", "GDAP relationship ends within 30 days"
     NEXT_TERM_MISSING = "next_term_missing", "Change at renewal missing in Partner Center"
 
 
@@ -87,6 +89,8 @@ class Resolution(models.TextChoices):
     IMPORTED = "imported", "Imported into the BSS"
     IGNORED = "ignored", "Accepted / ignored"
     CLEARED = "cleared", "No longer differs"
+    GDAP_REQUESTED = "gdap_requested", "GDAP relationship requested"
+    GDAP_EXTENDED = "gdap_extended", "GDAP relationship set to auto-extend"
     REAPPLIED = "reapplied", "Re-applied the change at renewal"
 
 
@@ -98,6 +102,8 @@ class CorrectiveAction(models.TextChoices):
     LINK = "link", "Link to a BSS subscription"
     IMPORT = "import", "Import into the BSS"
     IGNORE = "ignore", "Accept / ignore (with a reason)"
+    REQUEST_GDAP = "request_gdap", "Request a GDAP relationship (default template)"
+    EXTEND_GDAP = "extend_gdap", "Extend the GDAP relationship (auto-extend)"
     REAPPLY = "reapply", "Re-apply the change at renewal to Partner Center"
 
 
@@ -122,6 +128,8 @@ ACTIONS_BY_KIND: dict[str, tuple[str, ...]] = {
     FindingKind.SKU: (CorrectiveAction.ADOPT_PARTNER_CENTER, CorrectiveAction.IGNORE),
     FindingKind.COMMITMENT_END_DATE: (CorrectiveAction.ADOPT_PARTNER_CENTER, CorrectiveAction.IGNORE),
     FindingKind.ORPHAN: (CorrectiveAction.ADOPT_PARTNER_CENTER, CorrectiveAction.IGNORE),
+    FindingKind.GDAP_MISSING: (CorrectiveAction.REQUEST_GDAP, CorrectiveAction.IGNORE),
+    FindingKind.GDAP_EXPIRING: (CorrectiveAction.EXTEND_GDAP, CorrectiveAction.REQUEST_GDAP, CorrectiveAction.IGNORE),
     # Microsoft deleted the instruction on a mid-term change: send the BSS's again (or accept its loss).
     FindingKind.NEXT_TERM_MISSING: (CorrectiveAction.REAPPLY, CorrectiveAction.IGNORE),
 }

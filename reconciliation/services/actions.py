@@ -457,6 +457,10 @@ def _apply_one(
         return finding_ignore(actor=actor, finding=finding, reason=reason)
     if action == CorrectiveAction.REAPPLY:
         return finding_reapply(actor=actor, finding=finding)
+    if action in (CorrectiveAction.REQUEST_GDAP, CorrectiveAction.EXTEND_GDAP):
+        from reconciliation.services.gdap import finding_gdap_action  # it uses this module's finding guards
+
+        return finding_gdap_action(actor=actor, finding=finding, action=action)
     target = subscription
     if target is None and finding.suggested_subscription_id:
         target = Subscription.objects.filter(pk=finding.suggested_subscription_id).first()

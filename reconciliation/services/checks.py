@@ -24,6 +24,7 @@ from reconciliation.choices import CUSTOMER_CHECK_FINISHED, RUN_ACTIVE_STATUSES,
 from reconciliation.models import ReconciliationCustomerCheck, ReconciliationRun
 from reconciliation.services.auto_apply import findings_auto_apply
 from reconciliation.services.findings import bss_snapshot, findings_record
+from reconciliation.services.gdap import gdap_differences
 from reconciliation.services.renewals import next_term_differences, renewals_record
 from reconciliation.services.runs import reconciliation_run_finish_if_done
 
@@ -79,6 +80,7 @@ def _customer_check(check: ReconciliationCustomerCheck) -> CheckOutcome:
     else:
         renewals_record(tenant=tenant, pc=pc)  # renewals Partner Center made are recorded, not reported
         differences = comparators.compare_customer(bss_of(tenant), pc, now=timezone.now())
+        differences += gdap_differences(tenant, now=timezone.now())  # admin rights: GDAP relationships
         differences += next_term_differences(tenant=tenant, pc=pc, now=timezone.now())
     details = {s.id.lower(): comparators.pc_details(s) for s in pc}
     findings, pending = findings_record(run=run, tenant=tenant, differences=differences, details=details)

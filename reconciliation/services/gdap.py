@@ -52,7 +52,9 @@ def gdap_differences(tenant: MicrosoftTenant, *, now: dt.datetime) -> list[compa
         return [comparators.Difference(
             kind=FindingKind.GDAP_MISSING, summary=summary,
             pc_values={"relationships": {r.pc_relationship_id: r.status for r in rows}})]
-    lasting = [r for r in live if r.auto_extend or r.end_at is None or r.end_at - now > EXPIRY_WINDOW]
+    # Microsoft's own 'expiring' (its last 30 days, by its clock) counts, as does our reading of the end date.
+    lasting = [r for r in live if r.status != GdapStatus.EXPIRING
+               and (r.auto_extend or r.end_at is None or r.end_at - now > EXPIRY_WINDOW)]
     if lasting:
         return []
     last = max(live, key=lambda r: r.end_at or now)
