@@ -23,7 +23,7 @@ from bss.choices import Cloud
 from bss.models import PartnerCenterInstance
 from partnercenter import clouds, errors
 from partnercenter.client import PartnerCenterClient
-from partnercenter.ratelimit import RateLimiter, RedisTokenBucketLimiter, TokenBucketLimiter
+from partnercenter.ratelimit import DEFAULT_BUDGETS, Budget, RateLimiter, RedisTokenBucketLimiter, TokenBucketLimiter
 
 _lock = threading.Lock()
 _clients: dict[int, tuple[object, PartnerCenterClient]] = {}
@@ -43,6 +43,16 @@ def cloud_for_instance(instance: PartnerCenterInstance) -> clouds.CloudInstance:
     )
 
 
+def _budgets() -> dict[str, Budget]:
+    """partnercenter's published budgets, with PARTNER_CENTER_RATE_LIMITS ("family=per_minute,...") over them."""
+    budgets = dict(DEFAULT_BUDGETS)
+    for item in (settings.PARTNER_CENTER_RATE_LIMITS or "").split(","):
+        family, _, per_minute = item.partition("=")
+        if family.strip() and per_minute.strip():
+            budgets[family.strip().lower()] = Budget(int(per_minute))
+    return budgets
+
+
 @lru_cache(maxsize=1)
 def _shared_rate_limiter() -> RateLimiter:
     url = settings.PARTNER_CENTER_RATE_LIMIT_REDIS_URL
@@ -50,8 +60,10 @@ def _shared_rate_limiter() -> RateLimiter:
         # Instance ids are unique within one database only: deployments (and test databases) sharing a Redis
         # must not share budgets.
         database = connection.settings_dict["NAME"]
-        return RedisTokenBucketLimiter(redis.Redis.from_url(url), key_prefix=f"cspbss:{database}:pc-ratelimit")
-    return TokenBucketLimiter()
+        return RedisTokenBucketLimiter(
+            redis.Redis.from_url(url), _budgets(), key_prefix=f"cspbss:{database}:pc-ratelimit"
+        )
+    return TokenBucketLimiter(_budgets())
 
 
 def _rotated_refresh_token_saver(instance_id: int) -> Callable[[str], None]:

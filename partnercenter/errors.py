@@ -25,6 +25,7 @@ __all__ = [
     "PartnerCenterError",
     "PermissionDeniedError",
     "PreconditionFailedError",
+    "RateBudgetExhaustedError",
     "RequestTimeoutError",
     "ResponseValidationError",
     "ServerError",
@@ -147,6 +148,19 @@ class ServerError(APIError):
     """5xx."""
 
     retryable = True
+
+
+class RateBudgetExhaustedError(PartnerCenterError):
+    """Our own request budget for a resource family is spent for longer than the caller may wait (the rate
+    limiter's ``max_wait``): nothing was sent. ``wait`` (also ``retry_after``) is the seconds until a token exists;
+    reschedule the work that far ahead rather than sleeping in a worker."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, wait: float, family: str) -> None:
+        super().__init__(message, retry_after=wait)
+        self.wait = wait
+        self.family = family
 
 
 class BillingExportError(PartnerCenterError):

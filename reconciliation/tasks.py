@@ -3,7 +3,7 @@
 The service modules are imported inside each task body (the one sanctioned local import: services import these
 tasks to schedule them)."""
 
-from celery import shared_task
+from celery import Task, shared_task
 
 
 @shared_task(name="reconciliation.tasks.reconciliation_nightly_task")
@@ -16,7 +16,7 @@ def reconciliation_nightly_task() -> list[int]:
 
 @shared_task(name="reconciliation.tasks.reconciliation_sweep_task")
 def reconciliation_sweep_task(run_id: int) -> int:
-    """Fan a run out into one `reconciliation_customer_task` per tenant (in bounded lanes)."""
+    """Start a run's lanes: one `reconciliation_customer_task` per lane, each continuing with the next tenant."""
     from reconciliation.services import runs
 
     try:
@@ -26,13 +26,27 @@ def reconciliation_sweep_task(run_id: int) -> int:
         raise
 
 
-@shared_task(name="reconciliation.tasks.reconciliation_customer_task")
-def reconciliation_customer_task(run_id: int, tenant_id: int) -> str:
-    """Check one tenant of a run. Quiet when the run or its check is gone or already finished (redelivery)."""
+# Retries only ever come from a spent Partner Center budget (a check records any other failure and returns): the
+# budget always refills, so there is no retry limit.
+@shared_task(bind=True, name="reconciliation.tasks.reconciliation_customer_task", acks_late=True, max_retries=None)
+def reconciliation_customer_task(self: Task, run_id: int, tenant_id: int) -> str:
+    """Check one tenant of a run, then continue the lane with the next waiting tenant. Quiet when the run or its
+    check is gone or already finished (redelivery). When the shared rate limit's budget is spent for longer than
+    a few seconds, the task is rescheduled for when a token exists (`partner_center_budget`), never parked."""
+    from bss.tasks import partner_center_budget
     from reconciliation.models import ReconciliationCustomerCheck
-    from reconciliation.services import checks
+    from reconciliation.services import checks, runs
 
-    try:
-        return checks.reconciliation_customer_check(run_id=run_id, tenant_id=tenant_id).status
-    except ReconciliationCustomerCheck.DoesNotExist:
-        return "gone"
+    eager = bool(self.request.is_eager)
+    current: int | None = tenant_id
+    status = "gone"
+    while current is not None:
+        try:
+            with partner_center_budget(self):
+                status = checks.reconciliation_customer_check(run_id=run_id, tenant_id=current).status
+        except ReconciliationCustomerCheck.DoesNotExist:
+            return "gone"
+        current = runs.reconciliation_run_continue(run_id=run_id, enqueue=not eager)
+        if not eager:
+            break
+    return status

@@ -44,13 +44,17 @@ class CheckOutcome:
 
 def reconciliation_customer_check(*, run_id: int, tenant_id: int) -> CheckOutcome:
     """Check one tenant of a run. Idempotent (a finished check is not repeated) and never raises once the check
-    exists: Partner Center trouble or a bug marks the check failed with the error, and the run (and the task
-    chain carrying the next tenants) goes on. Raises DoesNotExist when the run or check is gone."""
+    exists: Partner Center trouble or a bug marks the check failed with the error, and the run (and the lane
+    carrying the next tenants) goes on. Raises DoesNotExist when the run or check is gone, and
+    RateBudgetExhaustedError when our own Partner Center budget is spent for longer than the caller may wait
+    (nothing was sent; the caller reschedules)."""
     check = ReconciliationCustomerCheck.objects.select_related("run", "tenant__instance", "tenant__customer").get(
         run_id=run_id, tenant_id=tenant_id
     )
     try:
         return _customer_check(check)
+    except pc_errors.RateBudgetExhaustedError:
+        raise  # nothing was sent: the task tries this check again once the budget allows (the check stays claimed)
     except Exception as exc:
         logger.exception("reconciliation check of tenant %s in run %s failed", tenant_id, run_id)
         return _check_finish(check, status=CustomerCheckStatus.FAILED, error=f"Unexpected error: {exc}")
@@ -62,15 +66,18 @@ def _customer_check(check: ReconciliationCustomerCheck) -> CheckOutcome:
     run = check.run
     if run.cancel_requested or run.status not in RUN_ACTIVE_STATUSES:
         return _check_finish(check, status=CustomerCheckStatus.CANCELLED)
-    ReconciliationCustomerCheck.objects.filter(pk=check.pk).update(
-        status=CustomerCheckStatus.RUNNING, started_at=timezone.now()
-    )
+    if check.status != CustomerCheckStatus.RUNNING or check.started_at is None:  # else claimed by its lane
+        ReconciliationCustomerCheck.objects.filter(pk=check.pk).update(
+            status=CustomerCheckStatus.RUNNING, started_at=timezone.now()
+        )
     tenant = check.tenant
     pc: list[PcSubscription] = []
     differences: list[comparators.Difference]
     try:
         client = get_client(tenant.instance)
         pc = client.subscriptions.list(customer_id=tenant.pc_customer_id or "")
+    except pc_errors.RateBudgetExhaustedError:
+        raise
     except (pc_errors.NotFoundError, pc_errors.PermissionDeniedError) as exc:
         if isinstance(exc, pc_errors.PermissionDeniedError) and exc.code != NO_RELATIONSHIP_CODE:
             return _check_finish(check, status=CustomerCheckStatus.FAILED, error=pc_error_message(exc), pc_calls=1)

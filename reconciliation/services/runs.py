@@ -1,9 +1,13 @@
 """Reconciliation runs: start one over an instance, reseller or customer, fan it out, cancel, fail and close it.
 
-A run (`reconciliation_run_start`) lists the Microsoft tenants in its scope and, after commit, a sweep task fans
-out one task per tenant in a few Celery chains ("lanes"): at most `RECONCILIATION_CONCURRENCY` tenants of a run
-are checked at once, and every Partner Center call also goes through the instance's shared rate limiter. The
-check of one tenant is `reconciliation.services.checks`; the run closes when its last check finishes.
+A run (`reconciliation_run_start`) lists the Microsoft tenants in its scope and, after commit, a sweep task starts
+`RECONCILIATION_CONCURRENCY` "lanes": each lane is one task per tenant, and a task that has checked its tenant
+claims the next waiting one (`reconciliation_run_continue`: an atomic PENDING -> RUNNING claim) and enqueues its
+task. So at most that many tenants of a run are checked at once, every message is small (no chain carrying the
+run's remaining tenants), and any number of workers on any host share the work. Every Partner Center call goes
+through the instance's shared rate limiter; a task whose budget is spent retries itself later instead of sleeping
+(`bss.tasks.partner_center_budget`). The check of one tenant is `reconciliation.services.checks`; the run closes
+when its last check finishes.
 """
 
 from __future__ import annotations
@@ -11,10 +15,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import chain
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from bss.choices import RelationshipStatus
@@ -113,28 +116,65 @@ def reconciliation_run_start(
 
 
 def reconciliation_run_fan_out(*, run_id: int) -> int:
-    """Start a queued run: one task per tenant, spread over `concurrency()` Celery chains. Returns the lanes.
+    """Start a queued run: claim up to `concurrency()` waiting tenants and enqueue one task each (the lanes).
+    Returns the lanes started.
 
-    Each chain runs its tenants one after the other, so at most that many checks of this run are in flight
-    whatever the number of workers; a check never raises, so one failure does not stop its lane."""
+    Each task, once its tenant is checked, continues its lane with the next waiting tenant, so at most that many
+    checks of this run are in flight whatever the number of workers; a check never raises, so one failure does not
+    stop its lane."""
     updated = ReconciliationRun.objects.filter(pk=run_id, status=RunStatus.QUEUED, cancel_requested=False).update(
         status=RunStatus.RUNNING, started_at=timezone.now()
     )
     if not updated:
         reconciliation_run_finish_if_done(run_id)
         return 0
-    run = ReconciliationRun.objects.get(pk=run_id)
-    lanes: list[list[int]] = [[] for _ in range(concurrency())]
-    pending = run.checks.filter(status=CustomerCheckStatus.PENDING).order_by("pk").values_list("tenant_id", flat=True)
-    for position, tenant_id in enumerate(pending.iterator(chunk_size=CHECK_BATCH_SIZE)):
-        lanes[position % len(lanes)].append(tenant_id)
-    lanes = [lane for lane in lanes if lane]
-    if not lanes:
+    claimed = []
+    for _ in range(concurrency()):
+        tenant_id = reconciliation_check_claim(run_id=run_id)
+        if tenant_id is None:
+            break
+        claimed.append(tenant_id)
+    if not claimed:
         reconciliation_run_finish_if_done(run_id)
         return 0
-    for lane in lanes:
-        chain(*(reconciliation_customer_task.si(run_id, tenant_id) for tenant_id in lane)).apply_async()
-    return len(lanes)
+    for tenant_id in claimed:
+        reconciliation_customer_task.delay(run_id, tenant_id)
+    return len(claimed)
+
+
+def reconciliation_check_claim(*, run_id: int) -> int | None:
+    """Claim the next waiting tenant of a run (PENDING -> RUNNING, started now); its tenant id, or None when none
+    is left. A tenant is claimed once: on PostgreSQL one statement skips the rows other lanes hold; elsewhere the
+    conditional update lets one claimant win a row."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        table = ReconciliationCustomerCheck._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""UPDATE {table} SET status = %s, started_at = %s WHERE id = (
+                        SELECT id FROM {table} WHERE run_id = %s AND status = %s LIMIT 1 FOR UPDATE SKIP LOCKED
+                    ) RETURNING tenant_id""",  # noqa: S608 - the table name is ours, values are parameters
+                [CustomerCheckStatus.RUNNING, now, run_id, CustomerCheckStatus.PENDING],
+            )
+            row = cursor.fetchone()
+        return int(row[0]) if row else None
+    waiting = ReconciliationCustomerCheck.objects.filter(run_id=run_id, status=CustomerCheckStatus.PENDING)
+    for pk, tenant_id in waiting.order_by("pk").values_list("pk", "tenant_id")[:8]:
+        if ReconciliationCustomerCheck.objects.filter(pk=pk, status=CustomerCheckStatus.PENDING).update(
+            status=CustomerCheckStatus.RUNNING, started_at=now
+        ):
+            return int(tenant_id)
+    return None
+
+
+def reconciliation_run_continue(*, run_id: int, enqueue: bool = True) -> int | None:
+    """Continue a lane after one of its checks: claim the next waiting tenant and, with `enqueue`, queue its task.
+    Returns the tenant claimed (None: the lane ends). Without `enqueue` (in-process execution) the caller checks
+    the tenant itself, so a long run does not nest one task inside another."""
+    tenant_id = reconciliation_check_claim(run_id=run_id)
+    if tenant_id is not None and enqueue:
+        reconciliation_customer_task.delay(run_id, tenant_id)
+    return tenant_id
 
 
 @transaction.atomic
@@ -200,7 +240,9 @@ def _run_check_transition(current: str, new: str) -> None:
 def reconciliation_run_finish_if_done(run_id: int) -> None:
     """Close the run once every check has finished (atomic conditional update: exactly one caller wins)."""
     finished = F("customers_done") + F("customers_failed") + F("customers_cancelled")
-    base = ReconciliationRun.objects.filter(pk=run_id, status__in=RUN_ACTIVE_STATUSES, customers_total__lte=finished)
-    now = timezone.now()
-    base.filter(cancel_requested=True).update(status=RunStatus.CANCELLED, finished_at=now)
-    base.filter(cancel_requested=False).update(status=RunStatus.COMPLETED, finished_at=now)
+    ReconciliationRun.objects.filter(
+        pk=run_id, status__in=RUN_ACTIVE_STATUSES, customers_total__lte=finished
+    ).update(
+        status=Case(When(cancel_requested=True, then=Value(RunStatus.CANCELLED)), default=Value(RunStatus.COMPLETED)),
+        finished_at=timezone.now(),
+    )
