@@ -229,6 +229,7 @@ class SimulatorApp:
             customer = customer_of(lower)
             if customer:
                 retry_after = self.throttle.hit((tenant, "customer", customer), config.customer_rate_limit_per_minute)
+        self.throttle.count(tenant, family, throttled=retry_after is not None)
         if retry_after is None:
             return None
         return json_response(429, throttle_body(retry_after), {"Retry-After": str(retry_after)})

@@ -13,7 +13,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from . import auth, gdap, recon_render, render
+from . import auth, bulk, gdap, recon_render, render
 from .backend import Caller, iso
 from .body import CIDict, wrap
 from .errors import PCError
@@ -80,6 +80,7 @@ class ControlAPI:
         table: dict[tuple[str, str], Any] = {
             ("POST", "reset"): self.reset,
             ("POST", "seed"): self.seed,
+            ("POST", "bulk-seed"): self.bulk_seed,
             ("GET", "state"): self.summary,
             ("GET", "clock"): self.clock,
             ("POST", "clock"): self.clock_change,
@@ -135,6 +136,13 @@ class ControlAPI:
 
     def seed(self, body: CIDict, request: Request) -> dict[str, Any]:
         return {"seeded": self.sim.seed()}
+
+    def bulk_seed(self, body: CIDict, request: Request) -> dict[str, Any]:
+        """N customers x K subscriptions of one partner at once (``bulk.bulk_seed``)."""
+        partner = self.state.partner(body.text("partnerTenantId") or DIRECT_TENANT)
+        if partner is None:
+            raise ControlError(404, "partnerTenantId is unknown")
+        return bulk.bulk_seed(self.sim.backend, partner, body)
 
     def summary(self, body: CIDict, request: Request) -> dict[str, Any]:
         with self.state.lock:
@@ -347,6 +355,8 @@ class ControlAPI:
             "customerPerMinute": self.state.config.customer_rate_limit_per_minute,
             "overrides": [{"tenantId": t, "family": f, "perMinute": n}
                           for (t, f), n in self.sim.throttle.limits.items()],
+            "counts": [{"tenantId": t, "family": f, "served": c[0], "throttled": c[1]}
+                       for (t, f), c in sorted(self.sim.throttle.counts.items())],
         }
 
     def rate_limit_set(self, body: CIDict, request: Request) -> dict[str, Any]:

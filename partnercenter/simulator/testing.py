@@ -139,6 +139,16 @@ class Control:
     def state(self) -> dict[str, Any]:
         return self._object("GET", "state")
 
+    def bulk_seed(self, customers: int, subscriptions_per_customer: int, *, partner_tenant_id: str | None = None,
+                  **options: Any) -> dict[str, Any]:
+        """N customers (relationship and MCA on record) x K subscriptions each, in one call. Options:
+        catalogItemIds, quantity, daysAgo, country, prefix, billing, include ("subscriptions" | "ids")."""
+        body: dict[str, Any] = {"customers": customers, "subscriptionsPerCustomer": subscriptions_per_customer,
+                                **options}
+        if partner_tenant_id:
+            body["partnerTenantId"] = partner_tenant_id
+        return self._object("POST", "bulk-seed", body)
+
     @property
     def seeded(self) -> dict[str, str]:
         """Ids of the default seed objects by name (customer_mca, customer_no_mca, sub_business_basic_new...)."""
@@ -231,6 +241,11 @@ class Control:
         if customer_per_minute is not None:
             body["customerPerMinute"] = customer_per_minute
         return self._object("POST", "rate-limits", body)
+
+    def rate_limits(self) -> dict[str, Any]:
+        """The default and overriding limits, and ``counts``: requests served and answered 429 per partner and
+        family since the limits were last cleared."""
+        return self._object("GET", "rate-limits")
 
     def clear_rate_limits(self) -> None:
         self._call("DELETE", "rate-limits")

@@ -46,6 +46,13 @@ class Throttle:
         self._hits: dict[tuple[str, ...], deque[float]] = {}
         self.limits: dict[tuple[str, str], int] = {}
         """(tenant or '*', family or '*') -> requests per minute; overrides the configured default."""
+        self.counts: dict[tuple[str, str], list[int]] = {}
+        """(tenant, family) -> [requests served, requests answered 429] since the last reset."""
+
+    def count(self, tenant: str, family: str, *, throttled: bool) -> None:
+        with self._lock:
+            counts = self.counts.setdefault((tenant, family), [0, 0])
+            counts[1 if throttled else 0] += 1
 
     def limit_for(self, tenant: str, family: str, default: int) -> int:
         for key in ((tenant, family), (tenant, "*"), ("*", family), ("*", "*")):
@@ -71,3 +78,4 @@ class Throttle:
         with self._lock:
             self._hits.clear()
             self.limits.clear()
+            self.counts.clear()
