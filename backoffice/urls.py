@@ -5,6 +5,7 @@ from backoffice.cloud_services import views as cloud_services
 from backoffice.customers import views as customers
 from backoffice.orders import views as orders
 from backoffice.resellers import views as resellers
+from backoffice.subscriptions import lifecycle_views as subscription_lifecycle
 from backoffice.subscriptions import views as subscriptions
 
 app_name = "backoffice"
@@ -25,6 +26,11 @@ urlpatterns = [
     ),
     path("subscriptions/", subscriptions.subscription_list, name="subscription_list"),
     path("subscriptions/<int:subscription_id>/", subscriptions.subscription_detail, name="subscription_detail"),
+    path(
+        "subscriptions/<int:subscription_id>/upgrade/",
+        subscription_lifecycle.subscription_upgrade,
+        name="subscription_upgrade",
+    ),
     path("resellers/", resellers.reseller_list, name="reseller_list"),
     path("resellers/new/", resellers.reseller_onboard_view, name="reseller_onboard"),
     path("resellers/<int:reseller_id>/", resellers.reseller_detail, name="reseller_detail"),

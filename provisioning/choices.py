@@ -17,6 +17,7 @@ class OperationKind(models.TextChoices):
     SET_AUTO_RENEW = "set_auto_renew", "Set auto-renew"
     CANCEL = "cancel", "Cancel subscription"
     REQUEST_GDAP = "request_gdap", "Request GDAP (delegated admin) relationship"
+    UPGRADE = "upgrade", "Upgrade subscription (transition)"
     SET_NEXT_TERM = "set_next_term", "Set changes at renewal (next-term instruction)"
 
 
@@ -33,6 +34,7 @@ WRITE_KINDS = frozenset(
         OperationKind.SET_AUTO_RENEW,
         OperationKind.CANCEL,
         OperationKind.REQUEST_GDAP,
+        OperationKind.UPGRADE,
         OperationKind.SET_NEXT_TERM,
     }
 )

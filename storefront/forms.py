@@ -60,6 +60,7 @@ class CartAddForm(forms.Form):
     offer = forms.IntegerField(widget=forms.HiddenInput)
     plan = forms.CharField(max_length=40, help_text="term:billing cycle, e.g. P1Y:annual")
     quantity = forms.IntegerField(min_value=1, max_value=1_000_000, initial=1)
+    promotion = forms.CharField(max_length=80, required=False, help_text="a promotion id of the chosen plan")
 
     def clean_plan(self) -> tuple[str, str]:
         term, _, cycle = self.cleaned_data["plan"].partition(":")

@@ -37,6 +37,8 @@ class CartLine(TimestampedModel):
     term_duration = models.CharField(max_length=4)
     billing_cycle = models.CharField(max_length=16)
     quantity = models.PositiveIntegerField()
+    # A Microsoft promotion asked for on this line; Partner Center confirms the customer's eligibility at checkout.
+    promotion_id = models.CharField(max_length=80, blank=True, default="")
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -129,6 +129,7 @@ class PricedLine:
     problem: str = ""
     offer: StoreOffer | None = None
     priced: bool = True
+    promotion_id: str = ""  # asked for; Partner Center confirms eligibility (and the price) at checkout
 
     @property
     def total(self) -> Decimal:
@@ -225,6 +226,7 @@ def cart_summary(*, marketplace: Marketplace, cart: Cart | None) -> CartSummary:
                 problem=problem,
                 offer=offer,
                 priced=plan is not None,
+                promotion_id=line.promotion_id,
             )
         )
     return summary

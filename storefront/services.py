@@ -13,6 +13,7 @@ from bss.exceptions import ApplicationError
 from bss.inputs import ExistingTenantInput, MCAAcceptanceInput, NewCustomerInput, OrderLineInput
 from bss.models import Customer, Marketplace, Order, Reseller, User
 from bss.services.order_validation import repeat_purchase_problem
+from catalog import lifecycle as catalog_lifecycle
 from catalog.offers import store_offer_get
 from provisioning.services import orders as provisioning_services
 from storefront import selectors
@@ -88,7 +89,8 @@ def _locked_cart(*, user: User, marketplace: Marketplace) -> Cart:
 
 @transaction.atomic
 def cart_add_line(
-    *, user: User, marketplace: Marketplace, offer_id: int, term_duration: str, billing_cycle: str, quantity: int
+    *, user: User, marketplace: Marketplace, offer_id: int, term_duration: str, billing_cycle: str, quantity: int,
+    promotion_id: str = "",
 ) -> CartLine:
     """Add `quantity` licences of an offer in one term/billing cycle to the user's cart in the marketplace.
 
@@ -101,6 +103,13 @@ def cart_add_line(
         raise PlanNotOffered(f"{offer.name} is not offered with this term and billing cycle in this marketplace.")
     _check_not_owned(user=user, marketplace=marketplace, offer=offer, term_duration=term_duration,
                      billing_cycle=billing_cycle)
+    promotion_id = (promotion_id or "").strip()
+    if promotion_id and catalog_lifecycle.promotion_for_plan(
+        marketplace=marketplace, promotion_id=promotion_id, pc_product_id=offer.pc_product_id,
+        pc_sku_id=offer.pc_sku_id, term_duration=term_duration, billing_cycle=billing_cycle,
+    ) is None:
+        raise PlanNotOffered(f"{offer.name}: the promotion {promotion_id} is not running for this term and billing "
+                             "cycle.", code="promotion_not_offered")
     cart = _locked_cart(user=user, marketplace=marketplace)
     line = CartLine.objects.filter(
         cart=cart, offer_id=offer.id, term_duration=term_duration, billing_cycle=billing_cycle
@@ -109,11 +118,13 @@ def cart_add_line(
     _check_quantity(offer=offer, quantity=new_quantity)
     if line is None:
         line = CartLine.objects.create(
-            cart=cart, offer_id=offer.id, term_duration=term_duration, billing_cycle=billing_cycle, quantity=quantity
+            cart=cart, offer_id=offer.id, term_duration=term_duration, billing_cycle=billing_cycle, quantity=quantity,
+            promotion_id=promotion_id,
         )
     else:
         line.quantity = new_quantity
-        line.save(update_fields=["quantity", "updated_at"])
+        line.promotion_id = promotion_id or line.promotion_id
+        line.save(update_fields=["quantity", "promotion_id", "updated_at"])
     cart.save(update_fields=["updated_at"])
     return line
 
@@ -165,6 +176,7 @@ def order_lines_from_cart(*, summary: selectors.CartSummary) -> list[OrderLineIn
                 min_quantity=offer.min_quantity,
                 max_quantity=offer.max_quantity,
                 new_subscription_per_order=offer.new_subscription_per_order,
+                promotion_id=line.promotion_id,
             )
         )
     return lines

@@ -27,6 +27,7 @@ from bss.models import Marketplace
 from bss.request_context import client_ip
 from bss.selectors_gdap import gdap_for_tenants
 from bss.services.order_validation import customer_address_problem
+from catalog import lifecycle as catalog_lifecycle
 from catalog.offers import store_offer_get
 from provisioning.services import orders as provisioning_services
 from storefront import selectors, services, wizard
@@ -131,6 +132,7 @@ def catalog(request: AuthenticatedHttpRequest) -> HttpResponse:
         context.update(
             filters=filters,
             offers=offers,
+            entries=catalog_lifecycle.catalog_entries(marketplace=marketplace, offers=offers),
             filtered=any(values.get(k) for k in ("q", "family", "term", "billing")),
             annual_billing=selectors.annual_billing_allowed(marketplace=marketplace),
             preferred_plan=preferred if ":" in preferred.strip(":") else "",
@@ -183,6 +185,7 @@ def cart_add(request: AuthenticatedHttpRequest) -> HttpResponse:
             term_duration=term,
             billing_cycle=cycle,
             quantity=form.cleaned_data["quantity"],
+            promotion_id=form.cleaned_data.get("promotion") or "",
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -532,6 +535,8 @@ def _step_for_error(exc: ApplicationError, co: _Checkout) -> str:
     if "mca" in code or "agreement" in code:
         return reverse("storefront:checkout_mca")
     if code in {"quantity_out_of_range", "billing_cycle_not_allowed", "offer_unavailable", "repeat_order_refused",
-                "cart_invalid", "checkout_invalid", "order_empty", "cart_empty", "currency_mismatch"}:
+                "cart_invalid", "checkout_invalid", "order_empty", "cart_empty", "currency_mismatch"} or (
+        code.startswith("promotion_")
+    ):
         return reverse("storefront:cart")
     return reverse("storefront:checkout_review")

@@ -40,6 +40,7 @@ class SubscriptionAction(StrEnum):
     SUSPEND = "suspend"
     REACTIVATE = "reactivate"
     CANCEL = "cancel"
+    UPGRADE = "upgrade"  # a transition to a higher SKU (new commerce); not undone
     NEXT_TERM = "next_term"  # changes at renewal (a scheduled next-term instruction)
 
 

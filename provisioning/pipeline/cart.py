@@ -25,6 +25,7 @@ def create_cart(client: PartnerCenterClient, op: ProvisioningOperation) -> Outco
                 quantity=line["quantity"],
                 billing_cycle=line["billing_cycle"],
                 term_duration=line.get("term_duration") or None,
+                promotion_id=line.get("promotion_id") or None,
                 transaction_reseller_id=reseller_id,
             )
             for line in lines

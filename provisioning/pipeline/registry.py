@@ -13,6 +13,7 @@ from provisioning.pipeline import (
     partner_order,
     quantity,
     relationship,
+    upgrade,
 )
 from provisioning.pipeline import gdap as gdap_request
 from provisioning.pipeline import status as subscription_status
@@ -32,5 +33,6 @@ STEPS: dict[str, Step] = {
     OperationKind.SET_AUTO_RENEW: auto_renew.STEP,
     OperationKind.CANCEL: cancel.STEP,
     OperationKind.REQUEST_GDAP: gdap_request.STEP,
+    OperationKind.UPGRADE: upgrade.STEP,
     OperationKind.SET_NEXT_TERM: next_term.STEP,
 }

@@ -36,6 +36,7 @@ from partnercenter import errors as pc_errors
 from provisioning.choices import OperationKind, OperationStatus
 from provisioning.models import InitialAdminCredentials, ProvisioningOperation
 from provisioning.pipeline import gdap as gdap_pipeline
+from provisioning.services import promotions as promotion_services
 from provisioning.services.engine import operation_execute
 from provisioning.services.lifecycle import enqueue
 
@@ -70,6 +71,8 @@ def order_submit(
     """Place an order (the core's `order_place`: validation, customer and tenant, MCA acceptance, order and lines)
     and create its chain of Partner Center operations in the same transaction; provisioning starts once it has
     committed. The order already placed with this `submission_key` is returned as it is (its operations exist)."""
+    # Promotions named on lines are confirmed by Partner Center (and priced) before anything is written.
+    lines = promotion_services.lines_with_promotions(marketplace=marketplace, customer=customer, lines=lines)
     with transaction.atomic():
         placed = order_services.order_place(
             actor=actor,
@@ -166,6 +169,7 @@ def _create_order_operations(
                             "quantity": line.quantity,
                             "billing_cycle": line.billing_cycle,
                             "term_duration": line.term_duration,
+                            **({"promotion_id": line.promotion_id} if line.promotion_id else {}),
                         }
                         for line in cart_lines
                     ],

@@ -167,3 +167,36 @@ def test_product_promotions_and_eligibility(api: Api) -> None:
     assert good["eligibilities"][0]["isEligible"] is True
     assert wrong_term["eligibilities"][0]["isEligible"] is False
     assert wrong_term["eligibilities"][0]["errors"][0]["type"] == "Term"
+
+
+def _charges(pc_sim: SimulatorHandle, *subscription_ids: str) -> list[tuple[str, str, int, int]]:
+    rows = pc_sim.app.backend.state.ledger.lines
+    return [(r.sub.subscription_id, r.charge_type, r.sign, r.quantity) for r in rows
+            if r.sub.subscription_id in subscription_ids and r.charge_type in ("convert", "moveQuantity")]
+
+
+def test_a_transition_bills_convert_into_a_new_target_and_move_quantity_into_an_existing_one(
+    api: Api, pc_sim: SimulatorHandle
+) -> None:
+    customer = api.new_customer_with_mca("billedupgrade")
+    sub = api.buy_subscription(customer, quantity=10)
+    target = _standard_item(api, api.get(f"{_path(customer, sub['id'])}/transitionEligibilities").json()["items"])
+
+    first = api.post(f"{_path(customer, sub['id'])}/transitions",
+                     json={"toCatalogItemId": target["catalogItemId"], "quantity": 4}).json()
+    pc_sim.control.advance(hours=169)
+    second = api.post(f"{_path(customer, sub['id'])}/transitions",
+                      json={"toCatalogItemId": target["catalogItemId"], "quantity": 2,
+                            "toSubscriptionId": first["toSubscriptionId"]})
+
+    assert second.status_code == 200, second.text
+    new_target = first["toSubscriptionId"]
+    assert _charges(pc_sim, sub["id"], new_target) == [
+        (sub["id"], "convert", -1, 4), (new_target, "convert", 1, 4),
+        (sub["id"], "moveQuantity", -1, 2), (new_target, "moveQuantity", 1, 2),
+    ]
+    rows = [r for r in pc_sim.app.backend.state.ledger.lines if r.charge_type == "convert"]
+    assert rows[0].reference_id == rows[1].reference_id  # refund and charge paired
+    assert rows[1].unit_price > rows[0].unit_price  # the target is billed at its own (higher) price
+    assert pc_sim.app.backend.state.ledger.subscriptions[new_target].quantity == 6
+    assert pc_sim.app.backend.state.ledger.subscriptions[sub["id"]].quantity == 4

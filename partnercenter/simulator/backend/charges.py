@@ -54,5 +54,23 @@ class Charges:
     def quantity_changed(self, sub: Subscription, quantity: int, when: dt.datetime) -> None:
         self.core.state.ledger.change_quantity(sub.id, when, quantity)
 
+    def converted(self, partner: PartnerAccount, source: Subscription, target: Subscription, when: dt.datetime,
+                  quantity: int, *, into_existing: bool) -> None:
+        """An upgrade: ``convert`` into a new target (priced at the target's list price), ``moveQuantity`` into an
+        existing one (its own locked price); the source is refunded the moved seats, one ``referenceId``."""
+        if source.commitment_end is None:
+            return
+        billed = self.core.state.ledger.subscriptions.get(target.id)
+        if billed is None:
+            offer = self.core.catalog.find(target.offer_id, target.country)
+            value = offer.unit_prices(target.term_duration, target.billing_cycle)[0] if offer is not None else None
+            source_billed = self.core.state.ledger.subscriptions.get(source.id)
+            currency = source_billed.currency if source_billed is not None else "USD"
+            billed = billed_subscription(partner, target, Decimal(str(value or 0)), currency)  # the moved seats
+            self.core.state.ledger.convert(source.id, billed, when, quantity, into_existing=into_existing)
+            return
+        self.core.state.ledger.convert(source.id, billed, when, quantity, into_existing=into_existing)
+        billed.quantity += quantity
+
     def cancelled(self, sub: Subscription, when: dt.datetime) -> None:
         self.core.state.ledger.cancel(sub.id, when)

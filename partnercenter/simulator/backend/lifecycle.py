@@ -162,11 +162,12 @@ class Lifecycle:
             problems = self._target_problems(source, target)
             if problems:
                 raise PCError(400, 800002, description=problems[0]["description"])
+            into_existing = True
             target.quantity += quantity
             target.scheduled_next_term_instructions = None
             target.version += 1
-            self.orders.charges.quantity_changed(target, target.quantity, now)
         else:
+            into_existing = False
             # A new target subscription, co-terminous with the source.
             target = dataclasses.replace(
                 source, id=self.core.state.ids.guid(), offer_id=offer.catalog_item_id, product_id=offer.product_id,
@@ -179,15 +180,15 @@ class Lifecycle:
             partner.subscriptions[target.id] = target
             partner.customer_subscriptions.setdefault(source.customer_id, []).append(target.id)
         full = quantity == source.quantity
+        # Microsoft's billing: `convert` (new target) or `moveQuantity` (existing target), source refunded.
+        self.orders.charges.converted(partner, source, target, now, quantity, into_existing=into_existing)
         # Any mid-term change deletes the scheduled next-term instruction.
         source.scheduled_next_term_instructions = None
         if full:
             source.status, source.status_changed, source.auto_renew = "expired", now, False
             source.refund_batches = []
-            self.orders.charges.cancelled(source, now)
         else:
             source.quantity -= quantity
-            self.orders.charges.quantity_changed(source, source.quantity, now)
         source.version += 1
         transition = Transition(
             id=self.core.state.ids.guid(), customer_id=source.customer_id, from_subscription_id=source.id,
