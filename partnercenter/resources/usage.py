@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import fields
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from .._parse.base import parse_datetime, to_decimal
@@ -30,29 +31,45 @@ _ALIASES = {"resource_uri": ("resourceuri", "resourceURI"), "pc_to_bc_exchange_r
             "meter_sub_category": ("metersubcategory",)}
 
 
+@lru_cache(maxsize=4096)
 def _key(name: str) -> str:
+    """An attribute name in any casing (``MeterCategory``, ``meterCategory``, ``meter_category``) as one key."""
     return re.sub(r"[_\s]", "", name).lower()
 
 
-_LOOKUP = {name: {_key(name), *(_key(a) for a in _ALIASES.get(name, ()))} for name in _NAMES}
-_KNOWN = frozenset(k for keys in _LOOKUP.values() for k in keys)
+_TEXT, _NUMBER, _DATE = 0, 1, 2
+_LOOKUP = tuple((name, (_key(name), *(_key(a) for a in _ALIASES.get(name, ()))),
+                 _NUMBER if name in _MONEY else _DATE if name in _DATES else _TEXT) for name in _NAMES)
+_KNOWN = frozenset(k for _, keys, _kind in _LOOKUP for k in keys)
 
 
 def usage_line_item(data: Any) -> UsageLineItem:
     """One JSON Lines row of a usage blob (PascalCase file columns or camelCase API names)."""
     if not isinstance(data, Mapping):
         raise ResponseValidationError(f"expected a JSON object for a usage line, got {type(data).__name__}")
-    lowered = {_key(str(k)): v for k, v in data.items()}
+    lowered: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for k, v in data.items():
+        key = _key(str(k))
+        lowered[key] = v
+        if key not in _KNOWN:
+            extra[str(k)] = v
     values: dict[str, Any] = {}
-    for name, keys in _LOOKUP.items():
-        raw = next((lowered[k] for k in keys if lowered.get(k) not in (None, "")), None)
-        if name in _MONEY:
-            values[name] = to_decimal(raw)
-        elif name in _DATES:
-            values[name] = parse_datetime(raw)
+    for name, keys, kind in _LOOKUP:
+        raw = None
+        for k in keys:
+            found = lowered.get(k)
+            if found is not None and found != "":
+                raw = found
+                break
+        if raw is None:
+            values[name] = None
+        elif kind == _TEXT:
+            values[name] = raw if isinstance(raw, str) else str(raw)
+        elif kind == _NUMBER:
+            values[name] = raw if isinstance(raw, Decimal) else to_decimal(raw)
         else:
-            values[name] = None if raw is None else str(raw)
-    extra = {str(k): v for k, v in data.items() if _key(str(k)) not in _KNOWN}
+            values[name] = parse_datetime(raw)
     return UsageLineItem(**values, extra=extra)
 
 
