@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from api import billing, catalog_views, commerce_views, money, upgrades, usage, views
+from api import billing, catalog_views, commerce_views, money, renewals, upgrades, usage, views
 
 router = DefaultRouter()
 router.register("customers", views.CustomerViewSet, basename="customer")
@@ -23,6 +23,8 @@ urlpatterns = [
     path("subscriptions/<int:pk>/auto-renew/", commerce_views.SubscriptionAutoRenewView.as_view()),
     path("subscriptions/<int:pk>/cancel/", commerce_views.SubscriptionCancelView.as_view()),
     path("subscriptions/<int:pk>/upgrade/", upgrades.SubscriptionUpgradeView.as_view(), name="subscription-upgrade"),
+    path("subscriptions/<int:pk>/next-term/", renewals.SubscriptionNextTermView.as_view(),
+         name="subscription-next-term"),
     path("invoices/<int:pk>/pdf", billing.InvoicePdfView.as_view(), name="invoice-pdf"),
     path("credit-notes/<int:pk>/pdf", billing.CreditNotePdfView.as_view(), name="credit-note-pdf"),
     path("customers/<int:pk>/unbilled-charges/", billing.UnbilledChargesView.as_view(),

@@ -111,7 +111,7 @@ def _validated(sub: Subscription, wanted: NextTermRequest) -> dict[str, Any]:
     cycle = (wanted.billing_cycle or "").strip().lower()
     if term and term not in TermDuration.values:
         raise NextTermRefused(f"{term} is not a term Partner Center sells.", code="invalid_term")
-    if cycle and cycle not in BillingCycle.values:
+    if cycle and (cycle not in BillingCycle.values or cycle in (BillingCycle.NONE, BillingCycle.ONE_TIME)):
         raise NextTermRefused(f"{cycle} is not a billing cycle Partner Center knows.", code="invalid_billing_cycle")
     parts = [p.strip() for p in (wanted.catalog_item_id or "").split(":") if p.strip()]
     if parts and len(parts) < 2:
