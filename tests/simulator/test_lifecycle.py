@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from partnercenter.simulator.testing import SimulatorHandle
@@ -200,3 +202,22 @@ def test_a_transition_bills_convert_into_a_new_target_and_move_quantity_into_an_
     assert rows[1].unit_price > rows[0].unit_price  # the target is billed at its own (higher) price
     assert pc_sim.app.backend.state.ledger.subscriptions[new_target].quantity == 6
     assert pc_sim.app.backend.state.ledger.subscriptions[sub["id"]].quantity == 4
+
+
+def test_a_subscription_bought_with_a_promotion_is_billed_at_the_discounted_price(
+    api: Api, pc_sim: SimulatorHandle
+) -> None:
+    customer = api.new_customer_with_mca("promobilled")
+    promo = "39NFJQT1PJQB:0001:39NFJQT1Q5KN"  # 5 % off Business Basic, one-year term
+    cart = api.cart(customer, {"catalogItemId": BASIC, "quantity": 10, "billingCycle": "annual",
+                               "termDuration": "P1Y", "promotionId": promo}).json()
+    order = api.post(f"/customers/{customer}/carts/{cart['id']}/checkout").json()["orders"][0]
+    pc_sim.control.complete_orders()
+    sid = api.get(f"/customers/{customer}/orders/{order['id']}").json()["lineItems"][0]["subscriptionId"]
+    plain = api.buy_subscription(customer, quantity=10, term="P1M", cycle="monthly")
+
+    assert api.get(_path(customer, sid)).json()["promotionId"] == promo
+    rows = {r.sub.subscription_id: r for r in pc_sim.app.backend.state.ledger.lines if r.charge_type == "new"}
+    promoted, other = rows[sid], rows[plain["id"]]
+    assert promoted.effective_unit_price == promoted.unit_price * (1 - Decimal("0.05"))
+    assert other.effective_unit_price == other.unit_price

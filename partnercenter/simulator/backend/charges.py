@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from ..catalog_data import PROMOTIONS
 from ..ledger import BilledSubscription
 from ..state import Order, OrderLine, PartnerAccount, Subscription
 from .core import BackendCore
@@ -28,6 +29,17 @@ def billed_subscription(partner: PartnerAccount, sub: Subscription, unit_price: 
     )
 
 
+def promotion_discount(sub: Subscription) -> Decimal | None:
+    """The percent discount of the promotion the subscription was bought with, for its product, term and billing
+    cycle (None: no promotion, or not one of the simulator's)."""
+    wanted = (sub.promotion_id or "").lower()
+    for promo in PROMOTIONS if wanted else ():
+        if (promo["id"].lower() == wanted and (promo["productId"], promo["skuId"]) == (sub.product_id, sub.sku_id)
+                and (sub.term_duration or "").upper() == promo["duration"] and sub.billing_cycle in promo["cycles"]):
+            return Decimal(promo["percent"])
+    return None
+
+
 class Charges:
     def __init__(self, core: BackendCore) -> None:
         self.core = core
@@ -38,6 +50,9 @@ class Charges:
         price = Decimal(str(line.pricing.get("price", 0)))
         billed = billed_subscription(partner, sub, price, order.currency_code)
         self.core.state.ledger.purchase(billed, sub.created)
+        discount = promotion_discount(sub)
+        if discount:
+            self.core.state.ledger.promote(sub.id, sub.promotion_id or "", discount)
 
     def renewed(self, sub: Subscription) -> None:
         if sub.commitment_end is None:

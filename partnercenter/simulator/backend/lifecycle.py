@@ -11,6 +11,7 @@ from typing import Any
 
 from ..body import CIDict
 from ..catalog import Offer
+from ..catalog_data import PROMOTIONS
 from ..errors import PCError
 from ..state import Subscription
 from .core import BackendCore, Caller, cycle, iso, to_int
@@ -18,19 +19,6 @@ from .orders import Orders
 from .subscriptions import Subscriptions
 
 TRANSITION_TYPES = ("transition_only", "transition_with_license_transfer")
-
-# A small, fixed set of promotions (Microsoft's ids look like "39NFJQT1PJQB:0001:39NFJQT1Q5KN").
-PROMOTIONS: tuple[dict[str, Any], ...] = (
-    {"id": "39NFJQT1PJQB:0001:39NFJQT1Q5KN", "name": "Business Basic annual 5% off",
-     "description": "5% off Microsoft 365 Business Basic, one-year term.", "productId": "CFQ7TTC0LH18",
-     "skuId": "0001", "duration": "P1Y", "cycles": ("annual", "monthly"), "percent": "0.05", "minSeats": 1,
-     "maxSeats": 300, "autoApplicable": True, "requiresOwnership": False},
-    {"id": "39NFJQT1PJQC:0001:39NFJQT1Q5KP", "name": "Business Premium upgrade 15% off",
-     "description": "15% off Microsoft 365 Business Premium for customers who own Business Basic or Standard.",
-     "productId": "CFQ7TTC0LCHC", "skuId": "0002", "duration": "P1Y", "cycles": ("annual", "monthly"),
-     "percent": "0.15", "minSeats": 5, "maxSeats": 300, "autoApplicable": False, "requiresOwnership": True},
-)
-
 
 @dataclasses.dataclass
 class Transition:
