@@ -69,9 +69,12 @@ class MicrosoftChargeLine(models.Model):
     """One line of Microsoft's reconciliation file: what the match and the pages need as columns, the rest of the
     46 attributes in `attributes`. Money in the billing currency; refund rows are negative."""
 
-    invoice = models.ForeignKey(MicrosoftInvoice, on_delete=models.CASCADE, related_name="lines")
+    # No index of their own: money_line_generation and money_line_period begin with them (a million lines are
+    # COPYed in, each index costs the import).
+    invoice = models.ForeignKey(MicrosoftInvoice, on_delete=models.CASCADE, related_name="lines", db_index=False)
     generation = models.PositiveIntegerField()
-    instance = models.ForeignKey("bss.PartnerCenterInstance", on_delete=models.PROTECT, related_name="+")
+    instance = models.ForeignKey("bss.PartnerCenterInstance", on_delete=models.PROTECT, related_name="+",
+                                 db_index=False)
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
     line_no = models.PositiveIntegerField()

@@ -23,7 +23,7 @@ from partnercenter.billing_types import ExportManifest
 from partnercenter.billing_types import Invoice as PcInvoice
 from reconciliation.money.choices import ImportStatus, InvoiceKind
 from reconciliation.money.models import MicrosoftChargeLine, MicrosoftInvoice
-from reconciliation.money.services.lines import generation_discard_partial, generation_publish, lines_write
+from reconciliation.money.services.lines import generation_discard_partial, generation_publish, lines_write_json
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ def _stream(invoice: MicrosoftInvoice, operation_url: str, manifest: ExportManif
     written = 0
     try:
         for blob in manifest.blobs:
-            written += lines_write(invoice, generation, recon.iter_blob(manifest, blob), start=written)
+            written += lines_write_json(invoice, generation, recon.iter_blob_lines(manifest, blob), start=written)
             MicrosoftInvoice.objects.filter(pk=invoice.pk).update(blobs_done=F("blobs_done") + 1)
     except errors.ExportExpiredError:
         MicrosoftChargeLine.objects.filter(invoice=invoice, generation=generation).delete()

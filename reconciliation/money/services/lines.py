@@ -25,9 +25,12 @@ from django.utils import timezone
 from partnercenter.billing_types import ReconLineItem
 from reconciliation.money.choices import ImportStatus
 from reconciliation.money.models import MicrosoftChargeLine, MicrosoftInvoice
+from reconciliation.money.services import rows
 
 BATCH = 5000
 COPY_BATCH = 50_000
+#: Lines per write to the COPY stream.
+COPY_CHUNK = 1000
 
 #: The columns written per line, in order (the COPY column list and the model fields alike).
 COLUMNS = (
@@ -163,3 +166,38 @@ def generation_publish(invoice: MicrosoftInvoice, generation: int, *, etag: str 
     invoice.imported_at = timezone.now()
     invoice.save()
     return invoice
+
+
+def _copy_json(invoice: MicrosoftInvoice, generation: int, lines: Iterator[bytes], start: int, limit: int) -> int:
+    """Up to `limit` of Microsoft's JSON lines in one COPY (rendered by `rows.copy_line`, written in chunks)."""
+    table = MicrosoftChargeLine._meta.db_table
+    prefix = rows.copy_prefix(invoice.pk, generation, invoice.instance_id, invoice.year, invoice.month)
+    written, chunk = 0, []
+    with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        for line in islice(lines, limit):
+            written += 1
+            chunk.append(rows.copy_line(prefix, start + written, line))
+            if len(chunk) == COPY_CHUNK:
+                copy.write("".join(chunk))
+                chunk.clear()
+        if chunk:
+            copy.write("".join(chunk))
+    return written
+
+
+def lines_write_json(invoice: MicrosoftInvoice, generation: int, lines: Iterable[bytes], *, start: int = 0) -> int:
+    """Write Microsoft's JSON lines (a blob's, decompressed) as lines of `generation`, committing per batch; returns
+    how many were written. On PostgreSQL each line goes straight to COPY text (`rows`); elsewhere through the
+    client's typed line."""
+    if connection.vendor != "postgresql":
+        from partnercenter._parse import recon_line_item
+
+        items = (recon_line_item(json.loads(line, parse_float=Decimal)) for line in lines)
+        return lines_write(invoice, generation, items, start=start)
+    it = iter(lines)
+    written = 0
+    while count := _copy_json(invoice, generation, it, start + written, COPY_BATCH):
+        written += count
+        MicrosoftInvoice.objects.filter(pk=invoice.pk).update(line_count=start + written, updated_at=timezone.now())
+    return written

@@ -15,12 +15,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from bss.models import PartnerCenterInstance, Subscription, User
-from reconciliation.money.choices import FINDING_OUTCOMES, Cause, MatchedBy, Outcome, Resolution
+from bss.models import PartnerCenterInstance, User
+from reconciliation.money.choices import FINDING_OUTCOMES, Cause, Outcome, Resolution
 from reconciliation.money.models import ChargeMatch, MatchRun, MicrosoftChargeLine
 from reconciliation.money.services import sql
 
@@ -37,20 +38,31 @@ def _previous(year: int, month: int) -> tuple[int, int]:
 
 def subscriptions_resolve(*, instance: PartnerCenterInstance, year: int, month: int) -> None:
     """Point the period's lines at the BSS subscription: by Partner Center subscription id, then by customer tenant
-    and order (with product and SKU, as an order may hold several subscriptions). Two UPDATE statements."""
-    lines = MicrosoftChargeLine.objects.filter(instance=instance, year=year, month=month)
-    by_id = Subscription.objects.filter(
-        pc_subscription_id=OuterRef("pc_subscription_id"), tenant__instance=instance).values("pk")[:1]
-    lines.update(subscription=Subquery(by_id), matched_by=MatchedBy.NONE)
-    lines.filter(subscription__isnull=False).update(matched_by=MatchedBy.SUBSCRIPTION_ID)
-    by_order = (
-        Subscription.objects.filter(
-            tenant__instance=instance, tenant__pc_customer_id=OuterRef("customer_tenant_id"),
-            pc_order_id=OuterRef("order_id"), pc_product_id=OuterRef("product_id"), pc_sku_id=OuterRef("sku_id"))
-        .exclude(pc_order_id="").values("pk")[:1]
-    )
-    orphans = lines.filter(subscription__isnull=True).exclude(order_id="")
-    orphans.filter(Exists(by_order)).update(subscription=Subquery(by_order), matched_by=MatchedBy.TENANT_ORDER)
+    and order (with product and SKU, as an order may hold several subscriptions). Three UPDATE statements that
+    write only the lines whose subscription changed."""
+    with connection.cursor() as cursor:
+        for statement, params in sql.resolve_statements(instance.pk, year, month):
+            cursor.execute(statement, params)
+
+
+def _pair(cursor: CursorWrapper, instance: PartnerCenterInstance, year: int, month: int) -> None:
+    """The run's work tables: Microsoft's lines and ours in scope, and their pairs (each analysed on PostgreSQL so
+    the statements after them hash-join a million rows instead of looping)."""
+    postgres = connection.vendor == "postgresql"
+    steps: tuple[tuple[str, str, sql.Params], ...] = (
+        (sql.MS_TABLE, sql.MS_SELECT, sql.ms_params(instance.pk, year, month)),
+        (sql.OURS_TABLE, sql.OURS_SELECT, sql.ours_params(instance.pk, year, month)),
+        (sql.PAIRS_TABLE, sql.PAIRS_BY_REFERENCE, []),
+        (sql.PAIRS_TABLE, sql.PAIRS_IN_ORDER, []))
+    for table, statement, params in steps:
+        cursor.execute(statement, params)
+        if postgres:
+            cursor.execute(f"ANALYZE {table}")
+
+
+def _drop_work_tables(cursor: CursorWrapper) -> None:
+    for table in sql.TABLES:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _timing(instance: PartnerCenterInstance, year: int, month: int) -> None:
@@ -108,15 +120,27 @@ def match_run(*, instance: PartnerCenterInstance, year: int, month: int, actor: 
     tolerance = match_tolerance()
     run = MatchRun.objects.create(instance=instance, year=year, month=month, tolerance=tolerance,
                                   requested_by=actor if actor is not None and actor.pk else None)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Every statement of the run reads the whole period: hash joins in memory, never a nested loop over
+            # a million lines because some statistics are stale (for this transaction only).
+            cursor.execute("SET LOCAL enable_nestloop = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            # Fresh statistics after a bulk import, or the planner takes a million lines for one.
+            cursor.execute(f"ANALYZE {MicrosoftChargeLine._meta.db_table}")
     subscriptions_resolve(instance=instance, year=year, month=month)
     _set_aside_open(instance, year, month)
     with connection.cursor() as cursor:
+        _drop_work_tables(cursor)
+        try:
+            _pair(cursor, instance, year, month)
+            cursor.execute(sql.MICROSOFT_SIDE,
+                           sql.microsoft_side_params(instance.pk, year, month, run.pk, str(tolerance)))
+            cursor.execute(sql.OUR_SIDE, sql.our_side_params(instance.pk, year, month, run.pk))
+        finally:
+            _drop_work_tables(cursor)
         if connection.vendor == "postgresql":
-            # Fresh statistics after a bulk import, or the planner takes a million lines for one (nested loops).
-            cursor.execute(f"ANALYZE {MicrosoftChargeLine._meta.db_table}")
-        cursor.execute(sql.MICROSOFT_SIDE,
-                       sql.microsoft_side_params(instance.pk, year, month, run.pk, str(tolerance)))
-        cursor.execute(sql.OUR_SIDE, sql.our_side_params(instance.pk, year, month, run.pk))
+            cursor.execute(f"ANALYZE {ChargeMatch._meta.db_table}")  # the statements after this read what it wrote
     _timing(instance, year, month)
     findings, new = _count_new_and_drop_previous(instance, year, month)
     rows = ChargeMatch.objects.filter(instance=instance, year=year, month=month)
