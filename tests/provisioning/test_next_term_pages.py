@@ -138,3 +138,27 @@ def test_planner_bulk_sets_changes_at_renewal_and_lists_refusals(
     assert "for 1 subscription" in page and "only on an active subscription" in page
     assert _pc(pc_sim, first).scheduled_next_term_instructions["quantity"] == 6
     assert not NextTermInstruction.objects.filter(subscription=second).exists()
+
+
+def test_reseller_planner_shows_only_its_own_customers(client, reseller_user, subscription, place):
+    other = SubscriptionFactory(name="Another reseller's plan",
+                                commitment_end_date=timezone.localdate() + dt.timedelta(days=20))
+    client.force_login(reseller_user)
+    page = client.get("/store/workspace/renewals/planner/?days=366").content.decode()
+    assert f'data-subscription="{subscription.pk}"' in page and other.name not in page
+    csv = client.get("/store/workspace/renewals/planner/?days=366&format=csv").content.decode("utf-8-sig")
+    assert csv.splitlines()[0].startswith("Renews on,") and len(csv.splitlines()) == 2
+
+
+def test_adopting_a_new_billing_cycle_records_a_billing_plan_change(staff):
+    from bss.choices import LedgerEventKind
+    from reconciliation.services.actions import subscription_adopt_partner_center_values
+
+    sub = SubscriptionFactory(billing_cycle="monthly", commitment_end_date=timezone.localdate() + dt.timedelta(days=90))
+    subscription_adopt_partner_center_values(actor=staff, subscription=sub, values={"billing_cycle": "annual"},
+                                             reason="test")
+    entry = sub.ledger.get()
+    assert entry.kind == LedgerEventKind.BILLING_PLAN_CHANGE and entry.billing_cycle == "annual"
+    subscription_adopt_partner_center_values(actor=staff, subscription=sub, values={"billing_cycle": "annual"},
+                                             reason="again")
+    assert sub.ledger.count() == 1
