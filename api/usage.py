@@ -4,6 +4,7 @@ office pages (a customer out of scope is 404; a refused budget is 400 with the s
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,8 @@ from bss.exceptions import NotFound
 from reconciliation.usage import selectors
 from reconciliation.usage.models import UsageBudget
 from reconciliation.usage.services.budgets import budget_delete, budget_set
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 class UsageQuerySerializer(serializers.Serializer):
@@ -77,6 +80,8 @@ class AzureUsageView(APIView):
                    parameters=[OpenApiParameter("month", str, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
                                OpenApiParameter("entitlement", str)])
     def get(self, request: AuthenticatedRequest, pk: int) -> Response:
+        if "month" in request.query_params and not MONTH.match(request.query_params["month"]):
+            raise serializers.ValidationError({"month": ["Use YYYY-MM, e.g. 2025-06."]})  # an empty one too
         query = UsageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         customer = bss_selectors.customer_get_for_user(user=request.user, customer_id=pk)

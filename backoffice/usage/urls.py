@@ -6,6 +6,7 @@ app_name = "usage"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("check/", views.check, name="check"),
     path("instances/<int:instance_id>/import/", views.instance_import, name="instance_import"),
     path("customers/<int:customer_id>/", views.customer, name="customer"),
     path("customers/<int:customer_id>/export.csv", views.customer_export, name="export"),

@@ -5,6 +5,8 @@ tasks."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponse
@@ -37,6 +39,20 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "instances": list(PartnerCenterInstance.objects.filter(is_retired=False).order_by("name")),
         "imports": list(UsageImport.objects.select_related("instance").order_by("-year", "-month", "import_id")[:60]),
         "customers": selectors.customers_with_usage(year, month), "month_value": f"{year}-{month:02d}",
+    })
+
+
+@staff_required(VIEW)
+@require_GET
+def check(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A billed month's usage against what we billed: unknown tenants and usage not billed (leakage) first."""
+    today = timezone.now().date()
+    last = today.replace(day=1) - dt.timedelta(days=1)
+    year, month = selectors.parse_month(request.GET.get("month"), (last.year, last.month))
+    rows = selectors.usage_billing_check(year, month)
+    return render(request, "backoffice_usage/check.html", {
+        "rows": rows, "month_value": f"{year}-{month:02d}",
+        "problems": sum(1 for r in rows if r.status != "billed"),
     })
 
 

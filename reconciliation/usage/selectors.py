@@ -156,3 +156,48 @@ def daily_rows(customer: Customer, year: int, month: int, *, entitlement_id: str
             .annotate(quantity=Sum("quantity"), total=Sum("billing_total"))
             .order_by("usage_date", "entitlement_name", "meter_category"))
     return [dict(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class UsageCheckRow:
+    """Microsoft's billed usage of one Azure subscription and meter category against what we billed for it."""
+
+    customer_id: int | None
+    customer_name: str
+    entitlement_id: str
+    meter_category: str
+    microsoft_cost: Decimal
+    billed_cost: Decimal | None
+    billed_amount: Decimal | None
+    currency: str
+
+    @property
+    def status(self) -> str:
+        if self.customer_id is None:
+            return "unknown_tenant"
+        if self.billed_cost is None:
+            return "not_billed"
+        return "billed" if self.billed_cost == self.microsoft_cost else "differs"
+
+
+def usage_billing_check(year: int, month: int) -> list[UsageCheckRow]:
+    """Every group of a billed month's usage (customer or unknown tenant, Azure subscription, meter category) with
+    Microsoft's cost and the usage charge that billed it: leakage shows as not billed or an unknown tenant, a
+    re-imported invoice that changed as a difference. Problems first."""
+    from reconciliation.usage.models import UsageCharge
+
+    groups = (month_lines(year, month).filter(usage_import__kind=UsageImportKind.BILLED)
+              .values("customer_id", "customer__company_name", "customer_name", "customer_tenant_id",
+                      "entitlement_id", "meter_category", "currency")
+              .annotate(cost=Sum("billing_total")))
+    charges = {(c.customer_id, c.entitlement_id, c.meter_category): c
+               for c in UsageCharge.objects.filter(year=year, month=month)}
+    rows = []
+    for g in groups:
+        charge = charges.get((g["customer_id"], g["entitlement_id"], g["meter_category"] or "Other"))
+        name = g["customer__company_name"] or f'{g["customer_name"]} ({g["customer_tenant_id"]})'
+        rows.append(UsageCheckRow(g["customer_id"], name, g["entitlement_id"], g["meter_category"] or "Other",
+                                  g["cost"] or ZERO, charge.cost if charge else None,
+                                  charge.amount if charge else None, g["currency"]))
+    order = {"unknown_tenant": 0, "not_billed": 1, "differs": 2, "billed": 3}
+    return sorted(rows, key=lambda r: (order[r.status], r.customer_name, r.entitlement_id, r.meter_category))

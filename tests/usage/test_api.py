@@ -51,7 +51,8 @@ def test_usage_and_budgets_through_the_api(setup):
     body = usage.json()
     assert body["total"] == "24.68" and body["month"] == "2025-06" and len(body["days"]) == 2
     assert body["rows"][0]["meter_category"] == "Virtual Machines" and body["rows"][0]["amount"] == "24.68"
-    assert client.get(f"/api/v1/customers/{customer.pk}/azure-usage/", {"month": "2025-13"}).status_code == 400
+    for month in ("2025-13", "", "June"):
+        assert client.get(f"/api/v1/customers/{customer.pk}/azure-usage/", {"month": month}).status_code == 400
 
     bad = client.post(f"/api/v1/customers/{customer.pk}/azure-budgets/", {"amount": "0"}, format="json")
     assert bad.status_code == 400

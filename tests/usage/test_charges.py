@@ -99,3 +99,31 @@ def test_discount_off_list_uses_microsofts_usage_rounding_and_fx():
     line = InvoiceLine.objects.get(end_customer=customer)
     assert line.cost_amount == Decimal("9.37")
     assert line.amount == Decimal("10.47")  # (2.18 + 8.84) x 0.95 = 10.469 -> 10.47
+
+
+def test_the_check_shows_billed_usage_against_what_we_billed(client):
+    from django.contrib.auth.models import Permission
+
+    from bss.models import User
+    from reconciliation.usage.selectors import usage_billing_check
+    from tests.factories.bss import StaffUserFactory
+
+    customer = direct_customer()
+    imported = billed_month(customer, [("production", "Storage", "1000", "0.0208", "17.68")])
+    UsageLineFactory(usage_import=imported, customer=None, customer_name="Stranger Ltd",
+                     customer_tenant_id="99999999-9999-4999-8999-999999999999", usage_date=dt.date(2025, 6, 2),
+                     billing_total=Decimal("5.00"))
+    before = {(r.customer_name, r.status) for r in usage_billing_check(2025, 6)}
+    assert before == {(customer.company_name, "not_billed"),
+                      ("Stranger Ltd (99999999-9999-4999-8999-999999999999)", "unknown_tenant")}
+
+    usage_bill_month(instance_id=imported.instance_id, year=2025, month=6)
+    after = usage_billing_check(2025, 6)
+    assert [r.status for r in after] == ["unknown_tenant", "billed"]
+    assert after[1].microsoft_cost == after[1].billed_cost == Decimal("17.68")
+
+    staff = StaffUserFactory()
+    staff.user_permissions.add(Permission.objects.get(codename="view_usageimport"))
+    client.force_login(User.objects.get(pk=staff.pk))
+    page = client.get("/backoffice/usage/check/?month=2025-06").content.decode()
+    assert "1 group to look at" in page and "Tenant not in the BSS" in page and "17.68" in page
