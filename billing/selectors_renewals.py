@@ -18,10 +18,11 @@ from typing import Any
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from billing.services.prices import known_price
+from billing.services.prices import KnownPrice, known_price
 from bss import selectors as bss_selectors
 from bss.choices import SubscriptionStatus
 from bss.models import LicenseLedgerEntry, NextTermInstruction, Subscription, User
+from bss.selectors_lifecycle import subscription_price_after_promotion
 
 DEFAULT_DAYS = 60
 MAX_DAYS = 366
@@ -71,23 +72,37 @@ def _renewed_as(sub: Subscription, instruction: NextTermInstruction | None) -> S
 
 
 def _promotion_note(sub: Subscription, renews_on: dt.date) -> str:
-    # Promotion fields come with promotions (subscription.promotion_id / promotion_ends_on); read them if present.
-    promotion_id = getattr(sub, "promotion_id", "")
-    ends_on = getattr(sub, "promotion_ends_on", None)
-    if not promotion_id:
+    if not sub.promotion_id:
         return ""
-    if ends_on is None or ends_on < renews_on:
-        when = f" on {ends_on:%Y-%m-%d}" if ends_on else ""
-        return f"Promotion {promotion_id} ends{when}: the renewal is at the price list's price."
-    return f"Promotion {promotion_id} runs until {ends_on:%Y-%m-%d}."
+    if sub.promotion_ends_on is not None and sub.promotion_ends_on >= renews_on:
+        return f"Promotion {sub.promotion_id} runs until {sub.promotion_ends_on:%Y-%m-%d}: it still applies."
+    when = f" on {sub.promotion_ends_on:%Y-%m-%d}" if sub.promotion_ends_on else ""
+    return f"Promotion {sub.promotion_id} ends{when}: the renewal is at the price list's price."
 
 
-def _price_now(sub: Subscription) -> Decimal | None:
-    """The sale price locked for the current term: the latest price-setting ledger entry's."""
+def _price_now(sub: Subscription, today: dt.date) -> Decimal | None:
+    """What a licence costs this billing period: the promotional price while it lasts, else the sale price locked
+    for the current term (the latest price-setting ledger entry's)."""
+    promotional = subscription_price_after_promotion(subscription=sub, on=today) if sub.promotion_id else None
+    if promotional is not None:
+        return promotional
     for entry in sub.planner_ledger:  # type: ignore[attr-defined]  # prefetched, newest first
         if entry.unit_price is not None:
             return entry.unit_price
     return None
+
+
+class _PriceList:
+    """Today's price-list prices, once per marketplace, SKU, term and billing cycle (many rows share them)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[object, ...], KnownPrice | None] = {}
+
+    def price(self, sub: Subscription) -> KnownPrice | None:
+        key = (sub.customer.marketplace_id, sub.pc_product_id, sub.pc_sku_id, sub.term_duration, sub.billing_cycle)
+        if key not in self._cache:
+            self._cache[key] = known_price(subscription=sub, at=None)
+        return self._cache[key]
 
 
 def renewal_plan_for_user(
@@ -122,6 +137,7 @@ def renewal_plan_for_user(
     if reseller_id:
         subs = subs.filter(customer__reseller_id=reseller_id)
     rows = []
+    price_list = _PriceList()
     for sub in subs[:MAX_ROWS]:
         assert sub.commitment_end_date is not None  # filtered
         instruction = getattr(sub, "next_term_instruction", None)
@@ -129,7 +145,10 @@ def renewal_plan_for_user(
             instruction = None  # meant for a term that is over
         renews_on = sub.commitment_end_date + dt.timedelta(days=1)
         renewed = _renewed_as(sub, instruction)
-        price = known_price(subscription=renewed, at=None)
+        price = price_list.price(renewed)
+        unit_price = price.unit_price if price is not None else None
+        if sub.promotion_id and sub.promotion_ends_on is not None and sub.promotion_ends_on >= renews_on:
+            unit_price = subscription_price_after_promotion(subscription=sub, on=renews_on) or unit_price
         quantity = instruction.quantity if instruction is not None and instruction.quantity else sub.quantity
         rows.append(
             PlannerRow(
@@ -142,8 +161,8 @@ def renewal_plan_for_user(
                 proposed_quantity=quantity,
                 term_at_renewal=renewed.term_duration,
                 billing_cycle_at_renewal=renewed.billing_cycle,
-                price_now=_price_now(sub),
-                price_at_renewal=price.unit_price if price is not None else None,
+                price_now=_price_now(sub, today),
+                price_at_renewal=unit_price,
                 currency=price.currency if price is not None else sub.customer.marketplace.currency,
                 promotion_note=_promotion_note(sub, renews_on),
                 reminders=[r for r in sub.renewal_reminders.all() if r.term_end == sub.commitment_end_date],

@@ -162,3 +162,29 @@ def test_adopting_a_new_billing_cycle_records_a_billing_plan_change(staff):
     subscription_adopt_partner_center_values(actor=staff, subscription=sub, values={"billing_cycle": "annual"},
                                              reason="again")
     assert sub.ledger.count() == 1
+
+
+def test_planner_prices_the_renewal_after_the_promotion(staff):
+    from billing.selectors_renewals import renewal_plan_for_user
+
+    today = timezone.localdate()
+    tenant = MicrosoftTenantFactory()
+    common = {"tenant": tenant, "pc_product_id": "CFQ7TTC0LH18", "pc_sku_id": "0001", "promotion_id": "39NFJQT1Q5KV",
+              "promotion_unit_price": Decimal("4.50"), "regular_unit_price": Decimal("6.00")}
+    ending = SubscriptionFactory(name="Promotion ends first", commitment_end_date=today + dt.timedelta(days=30),
+                                 promotion_ends_on=today + dt.timedelta(days=10), **common)
+    lasting = SubscriptionFactory(name="Promotion lasts", commitment_end_date=today + dt.timedelta(days=30),
+                                  promotion_ends_on=today + dt.timedelta(days=400), **common)
+    marketplace = tenant.customer.marketplace
+    sku = SkuFactory(product=ProductFactory(instance=marketplace.instance, market=marketplace.market,
+                                            product_id="CFQ7TTC0LH18"), sku_id="0001")
+    PriceFactory(sku=sku, unit_price=Decimal("7.00"), erp_price=Decimal("8.40"), currency=marketplace.currency,
+                 effective_start=timezone.now() - dt.timedelta(days=1))
+
+    rows = {r.subscription.pk: r for r in renewal_plan_for_user(user=staff, days=60)}
+
+    assert rows[ending.pk].price_now == Decimal("4.50")
+    assert rows[ending.pk].price_at_renewal == rows[ending.pk].amount_at_renewal / ending.quantity
+    assert rows[ending.pk].price_at_renewal not in (None, Decimal("4.50"))
+    assert "the renewal is at the price list's price" in rows[ending.pk].promotion_note
+    assert rows[lasting.pk].price_at_renewal == Decimal("4.50") and "still applies" in rows[lasting.pk].promotion_note
