@@ -221,3 +221,14 @@ def test_a_subscription_bought_with_a_promotion_is_billed_at_the_discounted_pric
     promoted, other = rows[sid], rows[plain["id"]]
     assert promoted.effective_unit_price == promoted.unit_price * (1 - Decimal("0.05"))
     assert other.effective_unit_price == other.unit_price
+
+
+def test_a_cart_line_with_a_promotion_that_does_not_fit_is_a_line_error(api: Api) -> None:
+    customer = api.new_customer_with_mca("badpromo")
+
+    cart = api.cart(customer, {"catalogItemId": BASIC, "quantity": 3, "billingCycle": "monthly",
+                               "termDuration": "P1M", "promotionId": "39NFJQT1PJQB:0001:39NFJQT1Q5KN"}).json()
+
+    error = cart["lineItems"][0]["error"]
+    assert error["errorCode"] == 10014  # the promotion is one-year only
+    assert error["additionalInformation"]["promotionErrorCode"] == 27007

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..body import CIDict, plain
 from ..catalog import AZURE_PLAN_PRODUCT, Offer
+from ..catalog_data import PROMOTIONS
 from ..errors import PCError
 from ..state import Cart, CartLine, Customer, Order, OrderLine
 from .core import SANDBOX_SEATS, SANDBOX_SUBSCRIPTIONS, BackendCore, Caller, cycle, has_mca, to_int
@@ -142,6 +143,9 @@ class Carts:
         for participant in line.participants:
             if participant["key"] not in ("transaction_reseller", "additional_transaction_reseller"):
                 return error(10010, f"Unknown participant key {participant['key']}")
+        if line.promotion_id and not _promotion_fits(line.promotion_id, offer.product_id, offer.sku_id, duration,
+                                                     line.billing_cycle):
+            return error(10014, f"Promotion {line.promotion_id} is not valid for this line", promotionErrorCode=27007)
         return None
 
     # -- checkout ------------------------------------------------------------------------------------------
@@ -256,3 +260,13 @@ class Carts:
     @staticmethod
     def checkout_abort(cart: Cart) -> None:
         cart.processing = False
+
+
+def _promotion_fits(promotion_id: str, product_id: str, sku_id: str, duration: str | None, billing_cycle: str) -> bool:
+    """Whether the promotion exists and covers this product, SKU, term and billing cycle (seat limits and
+    ownership are promotionEligibilities' business)."""
+    return any(
+        p["id"].lower() == promotion_id.lower() and (p["productId"], p["skuId"]) == (product_id, sku_id)
+        and p["duration"] == (duration or "") and billing_cycle in p["cycles"]
+        for p in PROMOTIONS
+    )
