@@ -184,7 +184,8 @@ def test_planner_prices_the_renewal_after_the_promotion(staff):
     rows = {r.subscription.pk: r for r in renewal_plan_for_user(user=staff, days=60)}
 
     assert rows[ending.pk].price_now == Decimal("4.50")
-    assert rows[ending.pk].price_at_renewal == rows[ending.pk].amount_at_renewal / ending.quantity
-    assert rows[ending.pk].price_at_renewal not in (None, Decimal("4.50"))
+    at_renewal = rows[ending.pk].price_at_renewal
+    assert at_renewal is not None and at_renewal > Decimal("7.00")  # the price list's sale price, not 4.50
+    assert rows[ending.pk].amount_at_renewal == at_renewal * ending.quantity
     assert "the renewal is at the price list's price" in rows[ending.pk].promotion_note
     assert rows[lasting.pk].price_at_renewal == Decimal("4.50") and "still applies" in rows[lasting.pk].promotion_note
