@@ -82,6 +82,10 @@ class OrderLineRequestSerializer(serializers.Serializer):
     target_subscription_id = serializers.IntegerField(
         min_value=1, required=False, help_text="Add licences to this subscription (Dynamics) instead of a new one"
     )
+    promotion_id = serializers.CharField(
+        max_length=80, required=False, allow_blank=True,
+        help_text="A promotion of the plan (catalog); Partner Center checks the customer's eligibility at ordering",
+    )
 
 
 class MCARequestSerializer(serializers.Serializer):
@@ -162,6 +166,7 @@ class OrderPlaceView(APIView):
                     max_quantity=offer.max_quantity,
                     new_subscription_per_order=offer.new_subscription_per_order,
                     target_subscription_id=line.get("target_subscription_id"),
+                    promotion_id=line.get("promotion_id") or "",
                 )
             )
         customer = None

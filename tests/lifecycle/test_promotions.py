@@ -13,7 +13,9 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from api.keys import api_key_create
 from bss.models import LicenseLedgerEntry, Order, Subscription
 from bss.selectors_lifecycle import subscription_price_after_promotion
 from catalog import lifecycle as catalog_lifecycle
@@ -118,3 +120,29 @@ def test_a_promotion_that_is_not_running_for_the_plan_is_refused_when_added(rese
 
     assert "is not running for this term and billing cycle" in response.content.decode()
     assert not CartLine.objects.exists()
+
+
+def test_the_api_orders_with_a_promotion_and_refuses_an_ineligible_one(world, publish, reseller):
+    premium = publish(PREMIUM, "0002")
+    admin = world.reseller_user
+    type(admin).objects.filter(pk=admin.pk).update(is_reseller_admin=True)
+    admin.refresh_from_db()
+    _key, secret = api_key_create(actor=admin, reseller=world.customer.reseller, name="promotions")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+
+    def body(quantity: int) -> dict:
+        return {"customer_id": world.customer.pk, "lines": [{
+            "offer_id": premium.pk, "quantity": quantity, "term_duration": "P1Y", "billing_cycle": "monthly",
+            "promotion_id": PREMIUM_PROMOTION}]}
+
+    refused = api.post("/api/v1/orders/place/", body(2), format="json", HTTP_IDEMPOTENCY_KEY="promo-1")
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["code"] == "promotion_not_eligible"
+    assert "Seats must be between 5 and 300" in refused.json()["message"]
+
+    placed = api.post("/api/v1/orders/place/", body(5), format="json", HTTP_IDEMPOTENCY_KEY="promo-2")
+    assert placed.status_code == 201, placed.content
+    line = Order.objects.get().lines.get()
+    assert line.promotion_id == PREMIUM_PROMOTION and line.regular_unit_price is not None
+    assert line.unit_price < line.regular_unit_price
