@@ -20,7 +20,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from billing.choices import PartyKind
 from billing.models import Issuer
 from billing.rating import BillingPeriod, Charge, RatingError, rate_billing_period
-from billing.services.history import Audience, HistoryProblem, is_rated_here, priced_history
+from billing.services.history import Audience, HistoryProblem, PriceLookups, is_rated_here, priced_history
 from bss.choices import ResellerKind
 from bss.models import Customer, LicenseLedgerEntry, Reseller, Subscription
 
@@ -212,17 +212,23 @@ def _rate(
     for sub in subs:
         sub.customer = by_id[sub.customer_id]
         per_customer.setdefault(sub.customer_id, []).append(sub)
+    lookups = PriceLookups()
     for customer in customers:
         for sub in per_customer.get(customer.pk, ()):
             if is_rated_here(sub):
-                _rate_subscription(period, sub, issuers, issuer, result)
+                _rate_subscription(period, sub, issuers, issuer, result, lookups)
     for bill in result.bills.values():
         bill.lines.sort(key=lambda d: (d.end_customer.company_name, d.charge.order_at, d.subscription.pk))
     return result
 
 
 def _rate_subscription(
-    period: BillingPeriod, sub: Subscription, issuers: dict[int, Issuer], issuer: Issuer | None, result: PeriodBills
+    period: BillingPeriod,
+    sub: Subscription,
+    issuers: dict[int, Issuer],
+    issuer: Issuer | None,
+    result: PeriodBills,
+    lookups: PriceLookups,
 ) -> None:
     customer = sub.customer
     for target in _targets(customer):
@@ -234,7 +240,8 @@ def _rate_subscription(
             continue
         try:
             events = sub.events  # type: ignore[attr-defined]  # prefetched (to_attr) with the ledger
-            history = priced_history(sub, events, audience=target.audience, reseller=target.reseller)
+            history = priced_history(sub, events, audience=target.audience, reseller=target.reseller,
+                                     lookups=lookups)
             charges = rate_billing_period(history.events, period)
         except (HistoryProblem, RatingError) as exc:
             result.add_problem(sub, str(customer), f"not billed: {exc}")

@@ -66,17 +66,40 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
+class PriceLookups:
+    """The catalog reads a batch of subscriptions share (an invoice run keeps one per batch): the known price per
+    marketplace, product, SKU, term, billing cycle and day, and the wholesale price per reseller, SKU and cost. Each
+    answer depends only on its key, so subscriptions of the same product ask the catalog once."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[object, ...], KnownPrice | None] = {}
+        self._wholesale: dict[tuple[object, ...], Decimal] = {}
+
+    def known(self, subscription: Subscription, term_start: dt.date) -> KnownPrice | None:
+        key = (subscription.customer.marketplace_id, subscription.pc_product_id, subscription.pc_sku_id,
+               subscription.term_duration, subscription.billing_cycle, term_start)
+        if key not in self._known:
+            self._known[key] = known_price(subscription=subscription, at=_midnight(term_start))
+        return self._known[key]
+
+    def wholesale(self, reseller: Reseller, subscription: Subscription, unit_cost: Decimal) -> Decimal:
+        key = (reseller.pk, subscription.customer.marketplace_id, subscription.pc_product_id,
+               subscription.pc_sku_id, unit_cost)
+        if key not in self._wholesale:
+            self._wholesale[key] = wholesale_unit_price(reseller=reseller, subscription=subscription,
+                                                        unit_cost=unit_cost)
+        return self._wholesale[key]
+
+
 class _Prices:
     """Locked prices of the entries, the catalog's known price where the ledger has none (cached per term)."""
 
-    def __init__(self, subscription: Subscription) -> None:
+    def __init__(self, subscription: Subscription, lookups: PriceLookups) -> None:
         self.subscription = subscription
-        self._known: dict[dt.date, KnownPrice | None] = {}
+        self.lookups = lookups
 
     def known(self, term_start: dt.date) -> KnownPrice | None:
-        if term_start not in self._known:
-            self._known[term_start] = known_price(subscription=self.subscription, at=_midnight(term_start))
-        return self._known[term_start]
+        return self.lookups.known(self.subscription, term_start)
 
 
 def priced_history(
@@ -85,11 +108,13 @@ def priced_history(
     *,
     audience: Audience,
     reseller: Reseller | None = None,
+    lookups: PriceLookups | None = None,
 ) -> PricedHistory:
-    """The subscription's events priced for `audience` (`reseller`: who buys at wholesale, for that audience)."""
-    prices = _Prices(subscription)
+    """The subscription's events priced for `audience` (`reseller`: who buys at wholesale, for that audience;
+    `lookups`: catalog answers shared with other subscriptions)."""
+    lookups = lookups if lookups is not None else PriceLookups()
+    prices = _Prices(subscription, lookups)
     history = PricedHistory(events=[])
-    wholesale: dict[Decimal, Decimal] = {}
     for entry in entries:
         term_start = entry.term_start or (
             subscription.effective_start_date.date() if subscription.effective_start_date else None
@@ -114,11 +139,7 @@ def priced_history(
             if unit_cost is None:
                 history.cost_known = False
         if audience is Audience.RESELLER and unit_cost is not None and reseller is not None:
-            if unit_cost not in wholesale:
-                wholesale[unit_cost] = wholesale_unit_price(
-                    reseller=reseller, subscription=subscription, unit_cost=unit_cost
-                )
-            unit_price = wholesale[unit_cost]
+            unit_price = lookups.wholesale(reseller, subscription, unit_cost)
         effective_at = entry.effective_at or entry.created_at
         history.events.append(
             SubscriptionEvent(
@@ -168,7 +189,7 @@ def _add_confirmed_renewals(
             unit_cost = known.unit_cost
             unit_price = known.unit_price
             if audience is Audience.RESELLER and reseller is not None:
-                unit_price = wholesale_unit_price(reseller=reseller, subscription=subscription, unit_cost=unit_cost)
+                unit_price = prices.lookups.wholesale(reseller, subscription, unit_cost)
         before = [e for e in events if e.effective_at < _midnight(start)]
         quantity = max(before, key=lambda e: e.effective_at).quantity_after if before else last.quantity_after
         last = SubscriptionEvent(
