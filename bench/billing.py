@@ -12,10 +12,11 @@ and their licence ledger with the fields `bss.services.ledger.ledger_record` wri
 on the purchase; a seat change carries the previous entry's prices and term). June 2025's changes: 10 % add seats,
 2 % were bought in June and remove seats inside the 168-hour window, 1 % were bought in June and cancelled inside it.
 
-For each size (N/4 and N by default; N and 4N with --four-n), in its own process so the peak RSS is its own, it
-runs a finalising invoice run for June 2025 the way the worker does (`invoice_run_create`, then
-`invoice_run_execute`; the deliveries the run queues are counted, not sent) and prints its wall time, invoices/s,
-queries per invoice (all queries of the run, counted with `connection.execute_wrapper`), peak RSS, and the ratio
+For each size (N/4 and N by default; N and 4N with --four-n) the estate is built in one process and, in another so
+the peak RSS is the run's own, a finalising invoice run for June 2025 runs the way the worker does
+(`invoice_run_create`, then `invoice_run_execute`; the deliveries the run queues are counted, not sent); it prints
+its wall time and CPU time, invoices/s, queries per invoice (all statements of the run, counted with
+`connection.execute_wrapper`, plus its COPYs), peak RSS, and the ratio
 of a raw set-based ``INSERT ... SELECT`` of the same number of invoice lines (into a copy of the line table with
 its indexes, faster of two tries) to the run's time. Then it renders a sample of the run's invoices through the
 delivery mapping (`billing.services.delivery.invoice_document`) and `render_pdf`, extrapolates to the whole run,
@@ -62,6 +63,7 @@ def main() -> None:
     parser.add_argument("--pdf-sample", type=int, default=200)
     parser.add_argument("--long", type=int, default=2000)
     parser.add_argument("--case", type=int, help=argparse.SUPPRESS)  # internal: one size in a child process
+    parser.add_argument("--build", type=int, help=argparse.SUPPRESS)  # internal: its estate, in another one
     args = parser.parse_args()
 
     import django
@@ -71,6 +73,9 @@ def main() -> None:
 
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL server.")
+    if args.build:
+        build_case(args.build, args.subscriptions)
+        return
     if args.case:
         run_case(args.case, args.subscriptions, args.pdf_sample, args.long)
         return
@@ -89,6 +94,10 @@ def main() -> None:
         url = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
         env = {**os.environ, "DATABASE_URL": url}
         for size in sizes:
+            # The estate is built in a process of its own, so the run's peak RSS is the run's, not the build's.
+            print(subprocess.run([sys.executable, __file__, "--build", str(size), "--subscriptions",
+                                  str(args.subscriptions)], env=env, check=True, stdout=subprocess.PIPE,
+                                 text=True).stdout, end="", flush=True)
             out = subprocess.run(
                 [sys.executable, __file__, "--case", str(size), "--subscriptions", str(args.subscriptions),
                  "--pdf-sample", str(args.pdf_sample), "--long", str(args.long)],
@@ -280,6 +289,17 @@ def _long_invoice(lines: int):
     return invoice
 
 
+def build_case(n: int, m: int) -> None:
+    _truncate()
+    started = time.perf_counter()
+    counts = build(n, m)
+    build_s = time.perf_counter() - started
+    print(f"[{n} customers] estate: {n * m} subscriptions ({counts['annual']} annual), {counts['ledger']} ledger "
+          f"entries; June: {counts['added']} add seats, {counts['reduced']} remove inside the window, "
+          f"{counts['cancelled']} cancel; built in {build_s:.1f} s (in a process of its own; peak RSS "
+          f"{_peak_rss_mb():.0f} MB)", flush=True)
+
+
 def run_case(n: int, m: int, pdf_sample: int, long_lines: int) -> None:
     import logging
 
@@ -293,15 +313,6 @@ def run_case(n: int, m: int, pdf_sample: int, long_lines: int) -> None:
     from billing.services.runs import invoice_run_create, invoice_run_execute
 
     logging.disable(logging.WARNING)
-    _truncate()
-    started = time.perf_counter()
-    counts = build(n, m)
-    build_s = time.perf_counter() - started
-    rss_built = _peak_rss_mb()
-    print(f"[{n} customers] estate: {n * m} subscriptions ({counts['annual']} annual), {counts['ledger']} ledger "
-          f"entries; June: {counts['added']} add seats, {counts['reduced']} remove inside the window, "
-          f"{counts['cancelled']} cancel; built in {build_s:.1f} s (peak RSS {rss_built:.0f} MB)", flush=True)
-
     queued: list[int] = []
     queries = 0
 
@@ -319,8 +330,9 @@ def run_case(n: int, m: int, pdf_sample: int, long_lines: int) -> None:
 
     # The worker's path: the run is recorded, its task queued after commit; the worker executes it. Queued tasks
     # (the run, then one delivery per finalised invoice) are counted here, not sent to a broker.
-    with mock.patch.object(tasks.invoice_run_task, "delay", side_effect=queued.append), \
-            mock.patch.object(delivery_tasks.invoice_deliver_task, "delay", side_effect=queued.append), \
+    # (plain callables, not mocks: a mock would keep every call, and the peak RSS with it).
+    with mock.patch.object(tasks.invoice_run_task, "delay", new=queued.append), \
+            mock.patch.object(delivery_tasks.invoice_deliver_task, "delay", new=queued.append), \
             mock.patch.object(psycopg.Cursor, "copy", counted_copy), connection.execute_wrapper(count):
         began, cpu_began = time.perf_counter(), time.process_time()
         run = invoice_run_create(year=YEAR, month=MONTH, finalise=True)
