@@ -122,6 +122,13 @@ def upgraded(op: ProvisioningOperation, outcome: Outcome) -> None:
         target_name=op.payload.get("target_name") or "",
         actor=op.created_by,
     )
+    source = subscription_of(op)
+    source.refresh_from_db()
+    if source.quantity > 0:
+        # A partial upgrade is a mid-term change of the source: Microsoft deleted its change at renewal.
+        from provisioning.services.renewals import next_term_reapply  # the services import the pipeline's registry
+
+        next_term_reapply(subscription=source, reason="after_upgrade")
 
 
 STEP = Step(execute=execute, settle=settle, apply=upgraded)
