@@ -13,13 +13,15 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api.keys import api_key_create
+from billing.rating.ledger import rate_subscription
+from billing.services.history import Audience, priced_history
 from bss.models import LicenseLedgerEntry, Subscription
 from bss.partner_center import get_client
 from catalog import lifecycle as catalog_lifecycle
 from provisioning.models import ProvisioningOperation
 from provisioning.pipeline import upgrade as upgrade_pipeline
 from tests.backoffice.conftest import staff_with
-from tests.lifecycle.conftest import BUSINESS_STANDARD
+from tests.lifecycle.conftest import BUSINESS_BASIC, BUSINESS_STANDARD
 from tests.workspace.conftest import buy_in_simulator, record, sim_subscription
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +60,7 @@ def test_page_lists_partner_centers_eligible_targets_and_microsofts_rules(resell
 
 def test_partial_upgrade_into_a_new_subscription(reseller, world, basic, pc_sim, run_after_commit, publish):
     publish(BUSINESS_STANDARD)
+    publish(BUSINESS_BASIC)  # the source's price (it was bought outside the BSS: the price list's)
     page = reseller.get(reverse("workspace:upgrade", args=[basic.pk])).content.decode()
     target_item = _standard_item(page)
 
@@ -85,6 +88,12 @@ def test_partial_upgrade_into_a_new_subscription(reseller, world, basic, pc_sim,
         term_duration=basic.term_duration, billing_cycle=basic.billing_cycle,
     )  # the marketplace's price of Business Standard
     assert target_convert.unit_price is not None
+    # Billing rates the pair as Microsoft does: the source refunded, the target charged, `convert` both.
+    today = timezone.now().date()
+    for sub, sign in ((basic, -1), (target, 1)):
+        history = priced_history(sub, list(sub.ledger.order_by("effective_at", "id")), audience=Audience.CUSTOMER)
+        converts = [c for c in rate_subscription(history.events, through=today) if c.charge_type.value == "convert"]
+        assert [(c.quantity, c.amount > 0) for c in converts] == [(5, sign > 0)], converts
 
     # Idempotent: a read-back finds the same transition (none created again) and recording it again adds nothing.
     client = get_client(world.tenant.instance)
