@@ -145,7 +145,9 @@ class ChargeMatch(models.Model):
     `ours:<invoice line id>`, `ours:c<credit-note line id>`): a
     re-run replaces open rows and leaves accepted or billed ones alone, so what was settled stays settled."""
 
-    instance = models.ForeignKey("bss.PartnerCenterInstance", on_delete=models.PROTECT, related_name="+")
+    # Indexed by money_match_period and money_match_key_once, which begin with it.
+    instance = models.ForeignKey("bss.PartnerCenterInstance", on_delete=models.PROTECT, related_name="+",
+                                 db_index=False)
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
     key = models.CharField(max_length=80)
@@ -160,7 +162,7 @@ class ChargeMatch(models.Model):
     )
     credit_note_line = models.ForeignKey(
         "billing.CreditNoteLine", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="Our credit-note line, for a refund credited on an earlier invoice",
+        help_text="Our credit-note line, for a refund credited on an earlier invoice", db_index=False,
     )
     subscription = models.ForeignKey("bss.Subscription", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
@@ -178,11 +180,11 @@ class ChargeMatch(models.Model):
     resolution = models.CharField(max_length=8, choices=Resolution.choices, default=Resolution.OPEN)
     reason = models.CharField(max_length=500, blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+                                    related_name="+", db_index=False)
     resolved_at = models.DateTimeField(null=True, blank=True)
     billed_line = models.ForeignKey(
         "billing.InvoiceLine", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="The charge 'bill it' put on the customer's invoice",
+        help_text="The charge 'bill it' put on the customer's invoice", db_index=False,
     )
 
     class Meta:
@@ -190,6 +192,13 @@ class ChargeMatch(models.Model):
         constraints = [models.UniqueConstraint(name="money_match_key_once", fields=["instance", "key"])]
         indexes = [
             models.Index(fields=["instance", "year", "month", "outcome"], name="money_match_period"),
+            # Rarely set: only the rows that have one are indexed (a match writes a million rows without them).
+            models.Index(fields=["credit_note_line"], name="money_match_credit_note_line",
+                         condition=Q(credit_note_line__isnull=False)),
+            models.Index(fields=["resolved_by"], name="money_match_resolved_by",
+                         condition=Q(resolved_by__isnull=False)),
+            models.Index(fields=["billed_line"], name="money_match_billed_line",
+                         condition=Q(billed_line__isnull=False)),
         ]
 
     def __str__(self) -> str:
