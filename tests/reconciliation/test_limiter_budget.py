@@ -120,8 +120,9 @@ def _health(url: str, queue: str, *, timeout: float) -> object:
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_check_whose_budget_is_spent_is_rescheduled_and_the_worker_stays_free(
-    sim, estate, shared_database, tmp_path
+    shared_database, sim, estate, tmp_path
 ):
+    # shared_database first: on SQLite the estate must be written to the file database the worker reads.
     _redis()
     # A Redis database of this test's own: the worker also consumes the "sweeps" queue (the customer tasks the
     # sweep enqueues are routed there), which no other test's worker may share.
