@@ -33,6 +33,10 @@ MAX_RETRY_SECONDS = 600.0
 STALE_IMPORT = dt.timedelta(hours=1)
 #: Until this day of the month, last month's unbilled usage is imported too (Microsoft invoices from the 6th).
 LAST_PERIOD_UNTIL_DAY = 10
+#: A billed import bills its month's usage to customers only if the month ended recently: the first import of an
+#: instance brings Microsoft's older invoices in too, whose usage was billed before the BSS knew it (staff can still
+#: bill one with the `usage.bill_month` task).
+BILL_MONTHS_BACK = 2
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,9 @@ def _after_publish(row: UsageImport) -> None:
 
     instance_id = row.instance_id
     transaction.on_commit(lambda: tasks.usage_alerts_task.delay(instance_id))
-    if row.kind == UsageImportKind.BILLED:
+    now = timezone.now().astimezone(dt.UTC)
+    months_ago = (now.year - row.year) * 12 + now.month - row.month
+    if row.kind == UsageImportKind.BILLED and months_ago <= BILL_MONTHS_BACK:
         year, month = row.year, row.month
         transaction.on_commit(lambda: tasks.usage_bill_month_task.delay(instance_id, year, month))
 
