@@ -156,6 +156,10 @@ def priced_history(
                 term_start=term_start,
                 term_end=term_end,
                 currency=currency or subscription.customer.marketplace.currency,
+                # Seats converted into a subscription that already had some: Microsoft's `moveQuantity`.
+                into_existing_subscription=(
+                    kind is EventKind.CONVERT and 0 < entry.quantity_before < entry.quantity_after
+                ),
             )
         )
     _add_confirmed_renewals(subscription, history, prices, audience, reseller)

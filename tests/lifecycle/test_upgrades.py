@@ -178,6 +178,7 @@ def test_staff_upgrade_into_an_existing_subscription_from_the_back_office(client
     """Staff with the change permission move licences into an existing Business Standard subscription that Partner
     Center lists as eligible; staff who may only view are refused by the same service."""
     publish(BUSINESS_STANDARD)
+    publish(BUSINESS_BASIC)
     standard_id = buy_in_simulator(pc_sim, world.tenant, (BUSINESS_STANDARD, "0001"), quantity=3, term="P1Y",
                                    billing=basic.billing_cycle)
     pc_sim.control.advance(hours=24 * 8)  # past the target's cancellation window (else it is not eligible)
@@ -206,6 +207,14 @@ def test_staff_upgrade_into_an_existing_subscription_from_the_back_office(client
     assert (basic.quantity, standard.quantity) == (8, 7)
     convert = LicenseLedgerEntry.objects.get(subscription=standard, kind="convert")
     assert (convert.quantity_before, convert.quantity_after) == (3, 7)
+    # Billing rates seats moved into an existing subscription as Microsoft's `moveQuantity`.
+    history = priced_history(standard, list(standard.ledger.order_by("effective_at", "id")),
+                             audience=Audience.CUSTOMER)
+    assert convert.effective_at is not None  # the simulator's time (8 days on)
+    charges = rate_subscription(history.events, through=convert.effective_at.date())
+    assert [(c.charge_type.value, c.quantity) for c in charges if c.reference_id == convert.reference_id] == [
+        ("moveQuantity", 4)
+    ]
     assert standard.pc_subscription_id is not None
     assert sim_subscription(pc_sim, world.tenant, standard.pc_subscription_id).quantity == 7
 
