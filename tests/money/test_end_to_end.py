@@ -66,7 +66,8 @@ def test_each_planted_drift_and_a_missed_charge_are_found_once_then_settled_and_
     finding_accept(match_id=by_outcome[Outcome.UNKNOWN_SUBSCRIPTION].pk, actor=staff,
                    reason="Trial bought in Partner Center directly; to be imported")
 
-    charge = InvoiceLine.objects.get(pk=billed.billed_line_id)
+    charge = billed.billed_line
+    assert isinstance(charge, InvoiceLine)
     assert (charge.amount, charge.subscription.pc_subscription_id) == (billed.microsoft_amount, forgotten_sub.lower())
     rerun = match_run(instance=estate.instance, year=2026, month=12)
     assert (rerun.counts["findings"], rerun.counts["new"]) == (0, 0)
