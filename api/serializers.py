@@ -1,14 +1,45 @@
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bss.models import Customer, MCAAcceptance, MicrosoftTenant, Order, OrderLine, Subscription
+from bss.models.gdap import GdapStatus
+from bss.selectors_gdap import gdap_most_telling
+
+
+class GdapStateSerializer(serializers.Serializer):
+    """The tenant's most telling GDAP relationship (live, else waiting for approval, else the latest)."""
+
+    status = serializers.CharField()
+    display_name = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField())
+    end_at = serializers.DateTimeField(allow_null=True)
+    auto_extend = serializers.BooleanField()
+    approval_url = serializers.CharField(allow_null=True, help_text="While it waits for the customer's approval")
 
 
 class TenantSerializer(serializers.ModelSerializer):
     cloud = serializers.CharField(source="instance.cloud", read_only=True)
+    gdap = serializers.SerializerMethodField()
 
     class Meta:
         model = MicrosoftTenant
-        fields = ["id", "default_domain", "pc_customer_id", "relationship_status", "cloud"]
+        fields = ["id", "default_domain", "pc_customer_id", "relationship_status", "cloud", "gdap"]
+
+    @extend_schema_field(GdapStateSerializer(allow_null=True))
+    def get_gdap(self, tenant: MicrosoftTenant) -> dict[str, Any] | None:
+        relationship = gdap_most_telling(list(tenant.gdap_relationships.all()))
+        if relationship is None:
+            return None
+        return {
+            "status": relationship.status,
+            "display_name": relationship.display_name,
+            "roles": relationship.role_names,
+            "end_at": relationship.end_at,
+            "auto_extend": relationship.auto_extend,
+            "approval_url": relationship.approval_url if relationship.status == GdapStatus.APPROVAL_PENDING else None,
+        }
 
 
 class CustomerSerializer(serializers.ModelSerializer):

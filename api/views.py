@@ -103,7 +103,9 @@ class CustomerViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     filterset_fields = ["status", "country"]
 
     def selector_queryset(self) -> QuerySet:
-        return selectors.customer_list_for_user(user=self.request.user, search=self.request.query_params.get("q", ""))
+        return selectors.customer_list_for_user(
+            user=self.request.user, search=self.request.query_params.get("q", "")
+        ).prefetch_related("tenants__instance", "tenants__gdap_relationships")
 
     @extend_schema(request=CustomerCreateSerializer, responses={201: CustomerSerializer})
     def create(self, request: AuthenticatedRequest) -> Response:

@@ -87,6 +87,11 @@ def _rank(rel: GdapRelationship) -> tuple[int, float]:
     return (_STATUS_RANK.get(rel.status, 9), -rel.created_at.timestamp() if rel.created_at else 0.0)
 
 
+def gdap_most_telling(relationships: list[GdapRelationship]) -> GdapRelationship | None:
+    """Of one tenant's relationships: the live one, else the one waiting for approval, else the latest."""
+    return min(relationships, key=_rank) if relationships else None
+
+
 def gdap_for_tenants(tenant_ids: Iterable[int]) -> dict[int, TenantGdap]:
     """Each tenant's GDAP state (one query for all); a tenant never asked maps to TenantGdap(None, [])."""
     ids = list(tenant_ids)

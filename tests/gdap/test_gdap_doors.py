@@ -224,3 +224,33 @@ def test_staff_without_permission_cannot_act(client, sim_instance):
     relationship.refresh_from_db()
     assert relationship.status == "active"
     assert Permission.objects.filter(codename="change_gdaprelationship").exists()
+
+
+# -- the API ----------------------------------------------------------------------------------------------------------
+def test_the_api_shows_each_tenants_gdap_state(reseller):
+    from django.core.cache import cache
+    from rest_framework.test import APIClient
+
+    from api.keys import api_key_create
+
+    cache.clear()
+    admin = ResellerUserFactory(reseller=reseller, is_reseller_admin=True)
+    _key, secret = api_key_create(actor=admin, reseller=reseller, name="PSA sync")
+    customer = CustomerFactory(reseller=reseller)
+    live = MicrosoftTenantFactory(customer=customer, default_domain="live.onmicrosoft.com")
+    GdapRelationshipFactory(tenant=live, status="active", auto_extend=True, role_ids=[HELPDESK_ADMINISTRATOR])
+    GdapRelationshipFactory(tenant=live, status="terminated")
+    waiting = MicrosoftTenantFactory(customer=customer, default_domain="waiting.onmicrosoft.com")
+    pending = GdapRelationshipFactory(tenant=waiting, status="approvalPending", activated_at=None)
+    MicrosoftTenantFactory(customer=customer, default_domain="none.onmicrosoft.com")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+
+    for body in (api.get(f"/api/v1/customers/{customer.pk}/").json(),
+                 api.get("/api/v1/customers/").json()["results"][0]):
+        tenants = {t["default_domain"]: t["gdap"] for t in body["tenants"]}
+        assert tenants["none.onmicrosoft.com"] is None
+        assert tenants["live.onmicrosoft.com"]["status"] == "active"
+        assert tenants["live.onmicrosoft.com"]["roles"] == ["Helpdesk Administrator"]
+        assert tenants["live.onmicrosoft.com"]["approval_url"] is None
+        assert tenants["waiting.onmicrosoft.com"]["approval_url"] == pending.approval_url
