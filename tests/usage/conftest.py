@@ -14,7 +14,8 @@ def sim_now(handle) -> dt.datetime:
     return dt.datetime.fromisoformat(handle.control.now().replace("Z", "+00:00"))
 
 
-def import_until_done(row: UsageImport, *, now: dt.datetime | None = None, max_steps: int = 10) -> UsageImport:
+def import_until_done(row: UsageImport | None, *, now: dt.datetime | None = None, max_steps: int = 10) -> UsageImport:
+    assert row is not None, "no import was asked for"
     for _ in range(max_steps):
         result = import_step(import_id=row.pk, now=now)
         if result.retry_in is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from typing import Literal
 
 import pytest
 from django.db.models import Sum
@@ -84,6 +85,7 @@ def test_a_step_never_waits_and_the_sweep_finds_it_due(sim, estate):
     assert step.retry_in == 90 and step.usage_import.status == UsageImportStatus.EXPORTING
     assert step.usage_import.operation_url
     assert row.pk not in imports_due()
+    assert step.usage_import.retry_at is not None
     assert row.pk in imports_due(now=step.usage_import.retry_at + dt.timedelta(seconds=1))
 
 
@@ -108,7 +110,7 @@ def test_a_month_imported_daily_equals_the_billed_usage_at_month_end(sim, estate
     for _ in range(days.days):
         now = now + dt.timedelta(days=1)
         sim.control.set_clock(now.isoformat())
-        period = "current" if now.month == first.month else "last"
+        period: Literal["current", "last"] = "current" if now.month == first.month else "last"
         row = import_until_done(unbilled_request(instance=estate.instance, period=period, now=now), now=now)
         daily = _per_day(UsageLine.objects.current().filter(usage_import=row))
         yesterday = (now - dt.timedelta(days=1)).date()
