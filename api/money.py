@@ -212,7 +212,7 @@ class MicrosoftInvoiceViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(parameters=_LINE_PARAMETERS, responses={200: ChargeMatchSerializer(many=True)})
     @action(detail=True, methods=["get"], filterset_class=None)
-    def lines(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+    def lines(self, request: AuthenticatedRequest, pk: str | None = None, format: str | None = None) -> Response:
         invoice = self.get_object()
         query = LineFilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

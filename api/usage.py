@@ -111,6 +111,8 @@ class AzureBudgetsView(APIView):
     @extend_schema(operation_id="customers_azure_budgets_set", request=BudgetInputSerializer,
                    responses={200: BudgetSerializer})
     def post(self, request: AuthenticatedRequest, pk: int) -> Response:
+        # Whose customer first: someone else's is a 404 whatever the body says (nothing about it is revealed).
+        bss_selectors.customer_get_for_user(user=request.user, customer_id=pk)
         data = BudgetInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

@@ -122,6 +122,19 @@ def cases(w) -> list[Case]:
         case(f"/store/invoices/{w['invoice'].pk}/", OWNERS_OF_A, B_SIDE),
         case(f"/store/invoices/{w['invoice'].pk}/pdf/", OWNERS_OF_A, B_SIDE),
         case(f"/store/invoices/credit-notes/{w['credit_note'].pk}/pdf/", OWNERS_OF_A, B_SIDE),
+        # Changes at renewal, upgrades, add-ons: the reseller's (a customer may be refused, never shown B's).
+        case("/store/workspace/renewals/planner/", {"reseller_a", "reseller_b"}, ()),
+        case("/store/workspace/renewals/planner/bulk/", (), ()),
+        case(f"/store/workspace/subscriptions/{s}/renewal/", (), B_SIDE),
+        case(f"/store/workspace/subscriptions/{s}/upgrade/", {"reseller_a"}, B_SIDE),
+        case(f"/store/workspace/subscriptions/{s}/add-ons/", {"reseller_a"}, B_SIDE),
+        # A tenant's Microsoft portal: the customer's own users always; the partner's people under GDAP.
+        case(f"/store/workspace/tenants/{a.tenant.pk}/portal/admin/", {"customer_a"}, B_SIDE),
+        # Azure usage and budgets.
+        case(f"/store/workspace/usage/customers/{c}/", {"reseller_a", "customer_a"}, B_SIDE),
+        case(f"/store/workspace/usage/customers/{c}/export.csv", {"reseller_a", "customer_a"}, B_SIDE),
+        case(f"/store/workspace/usage/customers/{c}/budgets/", (), B_SIDE),
+        case(f"/store/workspace/usage/customers/{c}/budgets/{MISSING}/delete/", (), B_SIDE),
     ]
     tier2 = [
         case("/m/alpine/", OWNERS_OF_A, B_SIDE, anonymous="public"),
@@ -162,7 +175,17 @@ def cases(w) -> list[Case]:
         case(f"/api/v1/invoices/{w['invoice'].pk}/pdf", OWNERS_OF_A, B_SIDE, anonymous="api"),
         case(f"/api/v1/credit-notes/{w['credit_note'].pk}/pdf", OWNERS_OF_A, B_SIDE, anonymous="api"),
         case(f"/api/v1/customers/{c}/unbilled-charges/", OWNERS_OF_A, B_SIDE, anonymous="api"),
+        case(f"/api/v1/customers/{c}/azure-usage/", {"reseller_a"}, B_SIDE, anonymous="api"),
+        case(f"/api/v1/customers/{c}/azure-budgets/", {"reseller_a"}, B_SIDE, anonymous="api"),
+        case(f"/api/v1/customers/{c}/azure-budgets/{MISSING}/", (), B_SIDE, anonymous="api"),
+        case(f"/api/v1/subscriptions/{s}/next-term/", {"reseller_a"}, B_SIDE, anonymous="api"),
+        case(f"/api/v1/subscriptions/{s}/upgrade/", {"reseller_a"}, B_SIDE, anonymous="api"),
     ]
+    # Microsoft's bill: staff with the money permission only (others are refused; nothing of it is anyone's).
+    for url in ("/api/v1/money/invoices/", "/api/v1/money/invoices.json", f"/api/v1/money/invoices/{MISSING}/",
+                f"/api/v1/money/invoices/{MISSING}.json", f"/api/v1/money/invoices/{MISSING}/lines/",
+                f"/api/v1/money/invoices/{MISSING}/lines.json"):
+        api.append(case(url, (), (), anonymous="api"))
     for resource, pk in (("customers", c), ("subscriptions", s), ("orders", o), ("mca-acceptances", w["mca"].pk),
                          ("invoices", w["invoice"].pk), ("credit-notes", w["credit_note"].pk)):
         api += [
