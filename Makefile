@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEMO_PORT ?= 8000
 SIM_PORT ?= 8765
+# The suite waits mostly on HTTP, browsers and worker processes: more processes than cores overlap those waits.
+TEST_PROCESSES ?= 4
 
 .PHONY: install demo test lint typecheck check-deploy ci bench clean
 
@@ -41,7 +43,7 @@ check-deploy: $(STAMP)
 
 test: $(STAMP) lint typecheck check-deploy
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_PROCESSES) --dist loadgroup
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache

@@ -105,3 +105,11 @@ def _forget_connections() -> None:
     celery_app.amqp._producer_pool = None
     for cached in ("router", "_rtable", "queues"):
         celery_app.amqp.__dict__.pop(cached, None)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test` runs the suite on several processes), the tests that start real Celery workers
+    share Redis queues and worker databases: they run one after the other on one process."""
+    for item in items:
+        if item.get_closest_marker("celery_worker"):
+            item.add_marker(pytest.mark.xdist_group("celery_worker"))
