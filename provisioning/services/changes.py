@@ -36,7 +36,7 @@ from bss.rules.windows import cancellation_allowed
 from bss.services import subscriptions as subscription_services
 from bss.services.audit import audit_record
 from catalog.models import Sku
-from provisioning.choices import CLAIMABLE_STATUSES, OperationKind
+from provisioning.choices import OPEN_STATUSES, OperationKind
 from provisioning.models import ProvisioningOperation
 from provisioning.services.lifecycle import enqueue
 
@@ -62,6 +62,9 @@ class WindowClosed(SubscriptionChangeRefused):
     http_status = 409
 
 
+CHANGE_IN_PROGRESS = "A change of this subscription is already in progress; wait for it."
+
+
 def _action(
     quantity: int | None, suspend: bool | None, auto_renew: bool | None, base_quantity: int
 ) -> SubscriptionAction:
@@ -74,7 +77,7 @@ def _action(
     return SubscriptionAction.CANCEL
 
 
-def _permission_check(
+def subscription_permission_check(
     actor: User | None, sub: Subscription, action: SubscriptionAction, staff_permission: str
 ) -> None:
     """Who may do what (`bss.rules.permissions`). A change without an acting user is the system's own."""
@@ -140,11 +143,12 @@ def subscription_change_request(
             .get(pk=subscription.pk)
         )
         base_quantity = against.quantity if against is not None else sub.quantity
-        _permission_check(actor, sub, _action(quantity, suspend, auto_renew, base_quantity), staff_permission)
+        action = _action(quantity, suspend, auto_renew, base_quantity)
+        subscription_permission_check(actor, sub, action, staff_permission)
         if not sub.pc_subscription_id or not sub.tenant.pc_customer_id:
             raise SubscriptionChangeRefused("This subscription is not linked to Partner Center yet.")
-        if ProvisioningOperation.objects.filter(subscription=sub, status__in=[*CLAIMABLE_STATUSES, "running"]).exists():
-            raise SubscriptionChangeRefused("A change of this subscription is already in progress; wait for it.")
+        if change_in_progress(sub):
+            raise SubscriptionChangeRefused(CHANGE_IN_PROGRESS)
         now = timezone.now()
         base = against or ChangeBaseline(
             quantity=sub.quantity, status=sub.status, cancellation_allowed_until=sub.cancellation_allowed_until
@@ -212,15 +216,29 @@ def subscription_change_request(
                     code="cancellation_window_closed",
                 )
             kind, payload = OperationKind.CANCEL, {}
-        op = ProvisioningOperation.objects.create(
-            kind=kind,
-            instance=sub.tenant.instance,
-            tenant=sub.tenant,
-            subscription=sub,
-            payload=payload,
-            created_by=actor if actor is not None and actor.pk else None,
-        )
-        audit_record(actor=actor, action=f"subscription.request_{kind}", obj=sub, after={"operation": op.pk, **payload})
-        enqueue(op.pk)
+        return subscription_operation_start(sub=sub, kind=kind, payload=payload, actor=actor)
+
+
+def change_in_progress(sub: Subscription) -> bool:
+    """One change of a subscription at a time: an operation still open on it refuses the next one."""
+    return ProvisioningOperation.objects.filter(subscription=sub, status__in=OPEN_STATUSES).exists()
+
+
+def subscription_operation_start(
+    *, sub: Subscription, kind: str, payload: dict[str, Any], actor: User | None, actor_label: str = ""
+) -> ProvisioningOperation:
+    """Open the operation of an accepted change request (inside the caller's transaction, the subscription locked):
+    create it, audit the request and queue it once the transaction commits."""
+    op = ProvisioningOperation.objects.create(
+        kind=kind,
+        instance=sub.tenant.instance,
+        tenant=sub.tenant,
+        subscription=sub,
+        payload=payload,
+        created_by=actor if actor is not None and actor.pk else None,
+    )
+    audit_record(actor=actor, actor_label=actor_label, action=f"subscription.request_{kind}", obj=sub,
+                 after={"operation": op.pk, **payload})
+    enqueue(op.pk)
     return op
 

@@ -21,13 +21,16 @@ from bss.partner_center import get_client, pc_error_message
 from bss.rules.permissions import STAFF_CHANGE_PERMISSION, SubscriptionAction
 from bss.rules.quantities import AZURE_PLAN_NO_RENEWAL, QuantityBounds, is_azure_plan, quantity_bounds_problem
 from bss.services import renewals as renewal_services
-from bss.services.audit import audit_record
 from catalog.models import Price, Sku
 from partnercenter import errors as pc_errors
-from provisioning.choices import OPEN_STATUSES, OperationKind
+from provisioning.choices import OperationKind
 from provisioning.models import ProvisioningOperation
-from provisioning.services.changes import SubscriptionChangeRefused, _permission_check
-from provisioning.services.lifecycle import enqueue
+from provisioning.services.changes import (
+    SubscriptionChangeRefused,
+    change_in_progress,
+    subscription_operation_start,
+    subscription_permission_check,
+)
 
 
 class NextTermRefused(SubscriptionChangeRefused):
@@ -73,7 +76,7 @@ def _common_refusal(sub: Subscription) -> None:
         )
     if sub.commitment_end_date is None or not sub.term_duration:
         raise NextTermRefused("This subscription has no term that renews.", code="no_term")
-    if ProvisioningOperation.objects.filter(subscription=sub, status__in=OPEN_STATUSES).exists():
+    if change_in_progress(sub):
         raise NextTermRefused("A change of this subscription is already in progress; wait for it.")
 
 
@@ -157,20 +160,8 @@ def _validated(sub: Subscription, wanted: NextTermRequest) -> dict[str, Any]:
 
 
 def _operation(sub: Subscription, actor: User | None, payload: dict[str, object]) -> ProvisioningOperation:
-    op = ProvisioningOperation.objects.create(
-        kind=OperationKind.SET_NEXT_TERM,
-        instance=sub.tenant.instance,
-        tenant=sub.tenant,
-        subscription=sub,
-        payload=payload,
-        created_by=actor if actor is not None and actor.pk else None,
-    )
-    audit_record(
-        actor=actor, actor_label="" if actor else "renewals", action="subscription.request_set_next_term", obj=sub,
-        after={"operation": op.pk, **payload},
-    )
-    enqueue(op.pk)
-    return op
+    return subscription_operation_start(sub=sub, kind=OperationKind.SET_NEXT_TERM, payload=payload, actor=actor,
+                                        actor_label="" if actor else "renewals")
 
 
 def next_term_request(
@@ -179,7 +170,9 @@ def next_term_request(
     """Schedule a change at renewal: validated, kept by the BSS, and sent to Partner Center by an operation."""
     with transaction.atomic():
         sub = _locked(subscription)
-        _permission_check(actor, sub, SubscriptionAction.NEXT_TERM, staff_permission or STAFF_CHANGE_PERMISSION)
+        subscription_permission_check(
+            actor, sub, SubscriptionAction.NEXT_TERM, staff_permission or STAFF_CHANGE_PERMISSION
+        )
         _common_refusal(sub)
         values = _validated(sub, wanted)
         instruction = renewal_services.next_term_instruction_save(subscription=sub, actor=actor, **values)
@@ -190,7 +183,9 @@ def next_term_clear(*, actor: User, subscription: Subscription, staff_permission
     """Cancel a scheduled change at renewal: the subscription renews as it is now."""
     with transaction.atomic():
         sub = _locked(subscription)
-        _permission_check(actor, sub, SubscriptionAction.NEXT_TERM, staff_permission or STAFF_CHANGE_PERMISSION)
+        subscription_permission_check(
+            actor, sub, SubscriptionAction.NEXT_TERM, staff_permission or STAFF_CHANGE_PERMISSION
+        )
         _common_refusal(sub)
         if not renewal_services.next_term_instruction_forget(subscription=sub, actor=actor, reason="cleared"):
             raise NextTermRefused("No change at renewal is scheduled.", code="no_instruction")
@@ -222,7 +217,9 @@ def next_term_reapply_request(
     """Re-apply asked for by a person (reconciliation's corrective action): refused when nothing can be re-applied."""
     with transaction.atomic():
         sub = _locked(subscription)
-        _permission_check(actor, sub, SubscriptionAction.NEXT_TERM, staff_permission or STAFF_CHANGE_PERMISSION)
+        subscription_permission_check(
+            actor, sub, SubscriptionAction.NEXT_TERM, staff_permission or STAFF_CHANGE_PERMISSION
+        )
         if not NextTermInstruction.objects.filter(subscription=sub).exists():
             raise NextTermRefused("The BSS has no change at renewal to re-apply.", code="no_instruction")
         _common_refusal(sub)

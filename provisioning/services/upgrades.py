@@ -19,14 +19,18 @@ from bss.models import Subscription, User
 from bss.partner_center import get_client, pc_error_message
 from bss.rules.permissions import STAFF_CHANGE_PERMISSION, SubscriptionAction
 from bss.rules.upgrades import UPGRADE_RULES, upgrade_refusal
-from bss.services.audit import audit_record
 from catalog import lifecycle as catalog_lifecycle
 from partnercenter import errors as pc_errors
 from partnercenter.lifecycle_types import TransitionEligibility
-from provisioning.choices import CLAIMABLE_STATUSES, OperationKind
+from provisioning.choices import OperationKind
 from provisioning.models import ProvisioningOperation
-from provisioning.services.changes import SubscriptionChangeRefused, _permission_check
-from provisioning.services.lifecycle import enqueue
+from provisioning.services.changes import (
+    CHANGE_IN_PROGRESS,
+    SubscriptionChangeRefused,
+    change_in_progress,
+    subscription_operation_start,
+    subscription_permission_check,
+)
 
 __all__ = ["UPGRADE_RULES", "UpgradeOption", "UpgradeRefused", "subscription_upgrade_request", "upgrade_options"]
 
@@ -142,7 +146,7 @@ def subscription_upgrade_request(
             .select_related("tenant__instance", "customer__marketplace")
             .get(pk=subscription.pk)
         )
-        _permission_check(actor, sub, SubscriptionAction.UPGRADE, staff_permission)
+        subscription_permission_check(actor, sub, SubscriptionAction.UPGRADE, staff_permission)
         _linked(sub)
         if sub.status != SubscriptionStatus.ACTIVE:
             raise UpgradeRefused(f"A {sub.get_status_display().lower()} subscription cannot be upgraded.")
@@ -157,8 +161,8 @@ def subscription_upgrade_request(
         if refusal is not None:
             raise UpgradeRefused(refusal.message, code=refusal.code,
                                  extra={"quantity": quantity, "source_quantity": sub.quantity})
-        if ProvisioningOperation.objects.filter(subscription=sub, status__in=[*CLAIMABLE_STATUSES, "running"]).exists():
-            raise UpgradeRefused("A change of this subscription is already in progress; wait for it.")
+        if change_in_progress(sub):
+            raise UpgradeRefused(CHANGE_IN_PROGRESS)
         target_sub = None
         if to_subscription_id is not None:
             target_sub = Subscription.objects.filter(pk=to_subscription_id, customer_id=sub.customer_id).first()
@@ -209,16 +213,6 @@ def subscription_upgrade_request(
     }
     with transaction.atomic():
         sub = Subscription.objects.select_for_update(of=("self",)).get(pk=sub.pk)
-        if ProvisioningOperation.objects.filter(subscription=sub, status__in=[*CLAIMABLE_STATUSES, "running"]).exists():
-            raise UpgradeRefused("A change of this subscription is already in progress; wait for it.")
-        op = ProvisioningOperation.objects.create(
-            kind=OperationKind.UPGRADE,
-            instance=sub.tenant.instance,
-            tenant=sub.tenant,
-            subscription=sub,
-            payload=payload,
-            created_by=actor if actor is not None and actor.pk else None,
-        )
-        audit_record(actor=actor, action="subscription.request_upgrade", obj=sub, after={"operation": op.pk, **payload})
-        enqueue(op.pk)
-    return op
+        if change_in_progress(sub):
+            raise UpgradeRefused(CHANGE_IN_PROGRESS)
+        return subscription_operation_start(sub=sub, kind=OperationKind.UPGRADE, payload=payload, actor=actor)
