@@ -7,19 +7,7 @@ import uuid
 import pytest
 
 from partnercenter.ratelimit import Budget, RedisTokenBucketLimiter, TokenBucketLimiter
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.clocks import FakeClock
 
 
 def test_token_bucket_allows_burst_then_paces_at_budget_rate():

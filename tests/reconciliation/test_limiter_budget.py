@@ -21,23 +21,11 @@ from partnercenter.ratelimit import Budget, RedisTokenBucketLimiter, TokenBucket
 from reconciliation.choices import RunScope, RunStatus
 from reconciliation.models import ReconciliationCustomerCheck, ReconciliationRun
 from reconciliation.services import runs
+from tests.clocks import FakeClock
 from tests.conftest import producer_on, redis_url_for_tests
 from tests.reconciliation.conftest import change
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def _redis() -> redis.Redis:
